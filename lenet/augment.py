@@ -1,0 +1,7 @@
+"""Batched data augmentation on the training device (placeholder: identity)."""
+
+import torch
+
+
+def random_affine(images: torch.Tensor) -> torch.Tensor:
+    return images

@@ -1,0 +1,53 @@
+"""The model's input/output contract, written once.
+
+Everything that feeds the network or reads its output agrees on what is here:
+training (`lenet.data`, `lenet.model`), the ONNX export (stamped into the
+model file's metadata by `contract_metadata`) and the demo (which reads that
+metadata back from the model file instead of importing this module).
+"""
+
+from __future__ import annotations
+
+import json
+
+IMAGE_SIZE = 28  # MNIST digits are 28x28 ...
+DIGIT_BOX = 20  # ... with the ink scaled to fit 20x20, centred by centre of mass.
+INPUT_NAME = "image"
+OUTPUT_NAME = "logits"
+INPUT_SHAPE = ("N", 1, IMAGE_SIZE, IMAGE_SIZE)
+INPUT_DTYPE = "float32"
+INPUT_RANGE = (0.0, 1.0)
+POLARITY = "white-on-black"  # white ink (1.0) on a black background (0.0), as in MNIST
+OUTPUT_KIND = "logits"  # unnormalized scores, shape (N, 10); softmax gives probabilities
+LABELS = tuple(str(d) for d in range(10))
+
+# Normalization statistics of the MNIST training set. The network applies them
+# inside forward(), so callers (and the ONNX model) take raw [0, 1] pixels.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+# Keys under which the contract is stored in the ONNX model's metadata_props.
+META_INPUT_NAME = "input_name"
+META_INPUT_SHAPE = "input_shape"
+META_INPUT_DTYPE = "input_dtype"
+META_INPUT_RANGE = "input_range"
+META_POLARITY = "input_polarity"
+META_DIGIT_BOX = "digit_box"
+META_OUTPUT_NAME = "output_name"
+META_OUTPUT_KIND = "output_kind"
+META_LABELS = "labels"
+
+
+def contract_metadata() -> dict[str, str]:
+    """The contract as ONNX metadata: string keys to strings (JSON where structured)."""
+    return {
+        META_INPUT_NAME: INPUT_NAME,
+        META_INPUT_SHAPE: json.dumps(list(INPUT_SHAPE)),
+        META_INPUT_DTYPE: INPUT_DTYPE,
+        META_INPUT_RANGE: json.dumps(list(INPUT_RANGE)),
+        META_POLARITY: POLARITY,
+        META_DIGIT_BOX: str(DIGIT_BOX),
+        META_OUTPUT_NAME: OUTPUT_NAME,
+        META_OUTPUT_KIND: OUTPUT_KIND,
+        META_LABELS: json.dumps(list(LABELS)),
+    }

@@ -1,0 +1,78 @@
+"""MNIST as whole tensors: loaded once, batches drawn by index.
+
+The seed pipeline runs `ToTensor()` + `Normalize` per sample through a
+DataLoader, which dominates the cost of training a network this small. Here
+the dataset is decoded once into a uint8 tensor, moved to the training device,
+scaled to [0, 1] floats (the model normalizes inside forward), and batches
+are slices of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+
+class DataError(RuntimeError):
+    """MNIST is missing and could not be downloaded."""
+
+
+@dataclass
+class Split:
+    """One MNIST split on a device: images float32 (N, 1, 28, 28) in [0, 1], labels int64 (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, n: int | None) -> Split:
+        """The first n examples (all of them when n is None)."""
+        if n is None or n >= len(self):
+            return self
+        return Split(self.images[:n], self.labels[:n])
+
+
+def load_split(
+    root: str | Path, train: bool, device: torch.device | str = "cpu", download: bool = True
+) -> Split:
+    """Load one MNIST split from `root` (torchvision's layout), downloading if allowed.
+
+    Raises DataError with a one-line message when the files are missing and
+    cannot be downloaded.
+    """
+    from torchvision.datasets import MNIST  # deferred: torchvision is slow to import
+
+    root = Path(root).expanduser()
+    name = "training" if train else "test"
+    try:
+        dataset = MNIST(root=str(root), train=train, download=False)
+    except RuntimeError:
+        if not download:
+            raise DataError(
+                f"MNIST {name} set not found under {root}/MNIST/raw; "
+                "pass --data-dir pointing at a folder that holds MNIST/raw"
+            ) from None
+        try:
+            dataset = MNIST(root=str(root), train=train, download=True)
+        except Exception as exc:  # network errors come in many types
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"MNIST {name} set not found under {root}/MNIST/raw and the download failed "
+                f"({reason}); pass --data-dir pointing at a folder that holds MNIST/raw"
+            ) from None
+    images = dataset.data.to(device).unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28)
+    return Split(images, dataset.targets.to(device))
+
+
+def load_mnist(
+    root: str | Path, device: torch.device | str = "cpu", download: bool = True
+) -> tuple[Split, Split]:
+    """The training and test splits, as tensors on `device`."""
+    return (
+        load_split(root, train=True, device=device, download=download),
+        load_split(root, train=False, device=device, download=download),
+    )

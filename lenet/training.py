@@ -1,0 +1,232 @@
+"""The training loop: batches drawn from tensors, evaluation, resumable runs.
+
+`fit` trains a LeNet-5 under a TrainConfig, evaluates on the test split after
+every epoch and writes a crash-safe checkpoint at each epoch's end, with the
+optimizer, scheduler and RNG state, so an interrupted run resumes to the same
+final weights (on the CPU) as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from lenet.augment import random_affine
+from lenet.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from lenet.contract import LABELS
+from lenet.data import Split
+from lenet.model import LeNet5, ModelConfig, build_model, model_config_dict
+from lenet.recipes import TrainConfig
+
+NUM_CLASSES = len(LABELS)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss stopped being finite; the last good checkpoint is kept."""
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then Apple's MPS, then the CPU; `cuda`/`cpu` are taken as asked."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("--device mps was asked for, but MPS is not available")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+    return torch.device(name)
+
+
+@torch.inference_mode()
+def evaluate(model: torch.nn.Module, split: Split, batch_size: int = 1000) -> dict[str, Any]:
+    """Mean loss, accuracy, per-class recall and the confusion matrix (rows: true label)."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=split.images.device)
+    confusion = torch.zeros(NUM_CLASSES * NUM_CLASSES, dtype=torch.long, device=split.images.device)
+    for start in range(0, len(split), batch_size):
+        images = split.images[start : start + batch_size]
+        labels = split.labels[start : start + batch_size]
+        logits = model(images)
+        loss_sum += F.cross_entropy(logits, labels, reduction="sum")
+        confusion += torch.bincount(
+            labels * NUM_CLASSES + logits.argmax(1), minlength=NUM_CLASSES * NUM_CLASSES
+        )
+    model.train(was_training)
+    confusion = confusion.view(NUM_CLASSES, NUM_CLASSES).cpu()
+    per_class = confusion.diag() / confusion.sum(1).clamp(min=1)
+    return {
+        "loss": loss_sum.item() / len(split),
+        "accuracy": confusion.diag().sum().item() / len(split),
+        "per_class_recall": [round(r, 6) for r in per_class.tolist()],
+        "confusion": confusion.tolist(),
+    }
+
+
+def make_optimizer(
+    model: torch.nn.Module, config: TrainConfig, steps_per_epoch: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """The optimizer and (per-step) learning-rate schedule a config asks for."""
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+        )
+    else:
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+    scheduler = None
+    if config.schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch
+        )
+    return optimizer, scheduler
+
+
+def train_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    split: Split,
+    config: TrainConfig,
+    generator: torch.Generator,
+    max_batches: int | None = None,
+    progress: str | None = None,
+) -> float:
+    """One pass over `split` in a shuffled order; returns the mean training loss.
+
+    The loss is accumulated on the device and read once at the end, so a GPU
+    is never made to wait for the host inside the loop.
+    """
+    model.train()
+    n = len(split)
+    order = torch.randperm(n, generator=generator).to(split.images.device)
+    images, labels = split.images[order], split.labels[order]  # one gather; batches are views
+    starts = range(0, n, config.batch_size)
+    if max_batches is not None:
+        starts = starts[:max_batches]
+    loss_sum = torch.zeros((), device=images.device)
+    seen = 0
+    for start in tqdm(starts, desc=progress, leave=False, disable=progress is None, unit="batch"):
+        x = images[start : start + config.batch_size]
+        y = labels[start : start + config.batch_size]
+        if config.augment:
+            x = random_affine(x)
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += loss.detach() * len(y)
+        seen += len(y)
+    return loss_sum.item() / seen
+
+
+def _rng_state(generator: torch.Generator) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "sampler": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["sampler"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def fit(
+    config: TrainConfig,
+    train: Split,
+    test: Split,
+    run_dir: str | Path,
+    resume: dict[str, Any] | None = None,
+    max_batches: int | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    show_progress: bool = True,
+) -> tuple[LeNet5, list[dict[str, Any]], dict[str, Any]]:
+    """Train (or resume) a run; returns the model, the per-epoch history and the last evaluation.
+
+    After each epoch the test split is evaluated, `on_epoch(row)` is called
+    and `run_dir/checkpoint.pt` is replaced atomically. A non-finite loss
+    raises TrainingDiverged before that epoch's checkpoint is written.
+    """
+    device = train.images.device
+    checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # shuffling order, on the CPU
+    model = build_model(ModelConfig(config.conv_dropout, config.fc_dropout)).to(device)
+    steps = math.ceil(len(train) / config.batch_size)
+    if max_batches is not None:
+        steps = min(steps, max_batches)
+    optimizer, scheduler = make_optimizer(model, config, steps)
+    history: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    first_epoch = 1
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        if scheduler is not None and resume.get("scheduler") is not None:
+            scheduler.load_state_dict(resume["scheduler"])
+        _set_rng_state(resume["rng"], generator)
+        history = list(resume["history"])
+        result = resume["test"]
+        first_epoch = resume["epoch"] + 1
+
+    for epoch in range(first_epoch, config.epochs + 1):
+        started = time.perf_counter()
+        progress = f"epoch {epoch}/{config.epochs}" if show_progress else None
+        train_loss = train_epoch(
+            model, optimizer, scheduler, train, config, generator, max_batches, progress
+        )
+        seconds = time.perf_counter() - started
+        result = evaluate(model, test, config.test_batch_size)
+        if not (math.isfinite(train_loss) and math.isfinite(result["loss"])):
+            kept = f"epoch {epoch - 1}'s checkpoint is kept" if epoch > 1 else "no checkpoint"
+            raise TrainingDiverged(
+                f"the loss became {train_loss} in epoch {epoch}; stopped ({kept}); "
+                "try a smaller --lr"
+            )
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "test_loss": result["loss"],
+            "test_accuracy": result["accuracy"],
+            "train_seconds": seconds,
+        }
+        history.append(row)
+        save_checkpoint(
+            checkpoint_path,
+            {
+                "model_config": model_config_dict(model),
+                "model": model.state_dict(),
+                "train_config": asdict(config),
+                "epoch": epoch,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "rng": _rng_state(generator),
+                "history": history,
+                "test": result,
+            },
+        )
+        if on_epoch is not None:
+            on_epoch(row)
+    return model, history, result
