@@ -1,0 +1,322 @@
+"""ONNX export of a trained LeNet-5: a self-describing single file, checked against torch.
+
+The exported graph takes the contract's input (float32 (N, 1, 28, 28) in
+[0, 1], white on black, dynamic batch) and returns logits (N, 10). Its
+metadata_props carry the contract, the labels, the training metrics and
+recipe, the checkpoint's SHA-256, library versions and the parity figures,
+so the demo reads them from the file instead of retyping them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from lenet.contract import (
+    IMAGE_SIZE,
+    INPUT_NAME,
+    META_LABELS,
+    OUTPUT_NAME,
+    contract_metadata,
+)
+from lenet.model import LeNet5
+
+# The newest opset that torch's exporter, onnxruntime's kernels and its
+# quantization tools all handle here (checked with onnxruntime 1.32).
+OPSET = 21
+PARITY_BATCH_SIZES = (1, 2, 7, 64, 1000, 10000)
+MAX_LOGIT_DIFF = 1e-4
+OPTIMIZATION_LEVELS = {
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+}
+
+
+class ExportError(RuntimeError):
+    """The export or its parity check failed; no model file was written."""
+
+
+def export_onnx(model: LeNet5) -> onnx.ModelProto:
+    """Trace `model` (in eval mode: no dropout) with the dynamo exporter, batch axis dynamic."""
+    model = model.cpu().eval()
+    example = torch.rand(2, 1, IMAGE_SIZE, IMAGE_SIZE)  # batch >= 2, or the axis comes out static
+    program = torch.onnx.export(
+        model,
+        (example,),
+        dynamo=True,
+        opset_version=OPSET,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_shapes={"x": {0: torch.export.Dim("N")}},
+        verbose=False,
+    )
+    return program.model_proto
+
+
+def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
+    """What the checkpoint says about how the model was trained and how well it does."""
+    config = checkpoint["train_config"]
+    return {
+        "test_accuracy": f"{checkpoint['test']['accuracy']:.4f}",
+        "test_loss": f"{checkpoint['test']['loss']:.6f}",
+        "per_class_recall": json.dumps(checkpoint["test"]["per_class_recall"]),
+        "recipe": config["recipe"],
+        "hyperparameters": json.dumps(config),
+        "epochs_trained": str(checkpoint["epoch"]),
+        "checkpoint_sha256": checkpoint_sha256,
+    }
+
+
+def environment_metadata() -> dict[str, str]:
+    return {
+        "torch_version": torch.__version__,
+        "onnx_version": onnx.__version__,
+        "onnxruntime_version": ort.__version__,
+        "opset": str(OPSET),
+        "export_date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
+    """Replace the model's metadata_props with `metadata` (string to string)."""
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        proto.metadata_props.add(key=key, value=value)
+    proto.producer_name = "lenet-mnist export.py"
+    proto.doc_string = (
+        "LeNet-5 trained on MNIST. Input 'image': float32 (N, 1, 28, 28), pixels in [0, 1], "
+        "white ink on black. Output 'logits': (N, 10), softmax gives probabilities."
+    )
+
+
+def read_metadata(model_bytes_or_path: bytes | str | Path) -> dict[str, str]:
+    """The metadata as onnxruntime reads it (custom_metadata_map)."""
+    source = model_bytes_or_path
+    if isinstance(source, Path):
+        source = str(source)
+    session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def session(model: bytes | str | Path, level: str = "all") -> ort.InferenceSession:
+    """A CPU inference session at the given graph optimization level ('all' or 'none')."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = OPTIMIZATION_LEVELS[level]
+    options.log_severity_level = 3  # errors only
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def run_batched(sess: ort.InferenceSession, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """Logits for all `images`, fed `batch_size` at a time."""
+    return np.concatenate(
+        [
+            sess.run([OUTPUT_NAME], {INPUT_NAME: images[i : i + batch_size]})[0]
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class ParityRow:
+    level: str
+    batch_size: int
+    max_logit_diff: float
+    max_prob_diff: float
+    agreement: float
+    accuracy: float
+
+    @property
+    def ok(self) -> bool:
+        return self.agreement == 1.0 and self.max_logit_diff <= MAX_LOGIT_DIFF
+
+
+@dataclass
+class ParityReport:
+    images: int
+    torch_accuracy: float
+    rows: list[ParityRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    def table(self) -> str:
+        lines = [
+            f"parity on {self.images:,} MNIST test images; torch accuracy "
+            f"{100 * self.torch_accuracy:.2f}%",
+            "ort opt  batch   max|logit diff|  max|prob diff|  agreement  ort accuracy",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"{r.level:>7}  {r.batch_size:>5}  {r.max_logit_diff:>16.2e}  "
+                f"{r.max_prob_diff:>14.2e}  {100 * r.agreement:>8.2f}%  {100 * r.accuracy:>11.2f}%"
+                + ("" if r.ok else "   FAIL")
+            )
+        return "\n".join(lines)
+
+    def summary(self) -> dict[str, Any]:
+        """The compact form stamped into the model's metadata."""
+        return {
+            "images": self.images,
+            "batch_sizes": sorted({r.batch_size for r in self.rows}),
+            "optimization_levels": sorted({r.level for r in self.rows}),
+            "max_logit_diff": max(r.max_logit_diff for r in self.rows),
+            "max_prob_diff": max(r.max_prob_diff for r in self.rows),
+            "min_agreement": min(r.agreement for r in self.rows),
+            "torch_accuracy": self.torch_accuracy,
+        }
+
+
+@torch.inference_mode()
+def torch_logits(model: LeNet5, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    model = model.cpu().eval()
+    tensor = torch.from_numpy(images)
+    return torch.cat(
+        [model(tensor[i : i + batch_size]) for i in range(0, len(tensor), batch_size)]
+    ).numpy()
+
+
+def check_parity(
+    model: LeNet5,
+    onnx_model: bytes | str | Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_sizes: tuple[int, ...] = PARITY_BATCH_SIZES,
+    levels: tuple[str, ...] = tuple(OPTIMIZATION_LEVELS),
+) -> ParityReport:
+    """Compare onnxruntime against torch on `images` at each batch size and optimization level."""
+    reference = torch_logits(model, images)
+    reference_probs = softmax(reference)
+    predictions = reference.argmax(1)
+    report = ParityReport(len(images), float((predictions == labels).mean()))
+    for level in levels:
+        sess = session(onnx_model, level)
+        for batch_size in batch_sizes:
+            logits = run_batched(sess, images, batch_size)
+            report.rows.append(
+                ParityRow(
+                    level=level,
+                    batch_size=batch_size,
+                    max_logit_diff=float(np.abs(logits - reference).max()),
+                    max_prob_diff=float(np.abs(softmax(logits) - reference_probs).max()),
+                    agreement=float((logits.argmax(1) == predictions).mean()),
+                    accuracy=float((logits.argmax(1) == labels).mean()),
+                )
+            )
+    return report
+
+
+def check_model(proto_or_bytes: onnx.ModelProto | bytes) -> onnx.ModelProto:
+    """onnx's full checker (with shape inference); returns the parsed proto."""
+    proto = proto_or_bytes
+    if isinstance(proto, bytes):
+        proto = onnx.load_model_from_string(proto)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def labels_of(metadata: dict[str, str]) -> list[str]:
+    return json.loads(metadata[META_LABELS])
+
+
+def contract_mismatches(metadata: dict[str, str]) -> list[str]:
+    """Keys whose values differ from the contract written in lenet/contract.py."""
+    return [k for k, v in contract_metadata().items() if metadata.get(k) != v]
+
+
+def serialize(proto: onnx.ModelProto) -> bytes:
+    """One self-contained file: weights inline, no external .onnx.data."""
+    buffer = io.BytesIO()
+    onnx.save_model(proto, buffer, save_as_external_data=False)
+    return buffer.getvalue()
+
+
+def graph_op_types(proto: onnx.ModelProto) -> set[str]:
+    return {node.op_type for node in proto.graph.node}
+
+
+def batch_axis_is_dynamic(proto: onnx.ModelProto) -> bool:
+    dim = proto.graph.input[0].type.tensor_type.shape.dim[0]
+    return bool(dim.dim_param) and not dim.HasField("dim_value")
+
+
+def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:
+    """Static int8 quantization in QDQ format, calibrated on `calibration_images`."""
+    import tempfile
+
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(np.array_split(calibration_images, len(calibration_images) // 100))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self.batches, None)
+            return None if batch is None else {INPUT_NAME: batch}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, prepared, int8 = (Path(tmp) / n for n in ("fp32.onnx", "prep.onnx", "int8.onnx"))
+        fp32.write_bytes(fp32_model)
+        quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(int8),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+        )
+        proto = onnx.load(str(int8))
+    # quant_pre_process keeps metadata_props; say what this file is.
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    metadata["quantization"] = json.dumps(
+        {
+            "format": "QDQ",
+            "weights": "int8 per-channel",
+            "activations": "uint8",
+            "calibration_images": len(calibration_images),
+        }
+    )
+    set_metadata(proto, metadata)
+    return serialize(proto)
+
+
+def latency_ms(model: bytes, image: np.ndarray, runs: int = 2000) -> tuple[float, float]:
+    """Median and 99th percentile of batch-1 latency in milliseconds (one thread)."""
+    import time
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    sess = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    feed = {INPUT_NAME: image[None]}
+    for _ in range(100):
+        sess.run(None, feed)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        sess.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times)), 1e3 * float(np.percentile(times, 99))
