@@ -1,0 +1,113 @@
+"""Draw the demo's example digits: pen strokes rendered with PIL, no MNIST files involved.
+
+    python demo/make_examples.py        # writes demo/examples/<digit>.png
+
+Each digit is a list of strokes, each stroke a polyline in normalised canvas
+coordinates (x right, y down, 0..1), drawn the way a person draws it. The browser
+test replays the same strokes with the mouse, so examples and tests share one
+definition of what a drawn digit looks like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from app import BRUSH_RADIUS, CANVAS_SIZE
+from PIL import Image, ImageDraw
+
+Point = tuple[float, float]
+Stroke = list[Point]
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLE_DIGITS = "2358"  # the browser test draws 0, 1, 4, 7 by hand; examples show others
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int) -> Stroke:
+    """Points on an ellipse from angle `start` to `end` (degrees; 0 = right, 90 = down)."""
+    angles = (math.radians(start + (end - start) * i / (n - 1)) for i in range(n))
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+
+
+def _line(a: Point, b: Point, n: int) -> Stroke:
+    """`n` evenly spaced points from `a` to `b` (the mouse moves through each one)."""
+    return [
+        (a[0] + (b[0] - a[0]) * i / (n - 1), a[1] + (b[1] - a[1]) * i / (n - 1)) for i in range(n)
+    ]
+
+
+def _figure_eight(n: int) -> Stroke:
+    """One continuous stroke: a 1:2 Lissajous curve, which is a figure eight."""
+    ts = (2 * math.pi * i / (n - 1) for i in range(n))
+    return [(0.5 + 0.16 * math.sin(2 * t), 0.5 - 0.31 * math.cos(t)) for t in ts]
+
+
+DIGIT_STROKES: dict[str, list[Stroke]] = {
+    "0": [_arc(0.5, 0.5, 0.19, 0.3, -90, -450, 36)],
+    "1": [_line((0.53, 0.2), (0.49, 0.8), 12)],
+    "2": [
+        _arc(0.5, 0.36, 0.18, 0.16, 200, 380, 16)
+        + _line((0.67, 0.42), (0.3, 0.79), 10)[1:]
+        + _line((0.3, 0.79), (0.74, 0.79), 8)[1:]
+    ],
+    "3": [
+        _arc(0.48, 0.34, 0.16, 0.14, -160, 90, 18) + _arc(0.48, 0.64, 0.18, 0.16, -90, 160, 20)[1:]
+    ],
+    "4": [
+        _line((0.56, 0.2), (0.27, 0.6), 10) + _line((0.27, 0.6), (0.76, 0.6), 10)[1:],
+        _line((0.6, 0.36), (0.6, 0.82), 10),
+    ],
+    "5": [
+        _line((0.7, 0.22), (0.37, 0.22), 8)
+        + _line((0.37, 0.22), (0.34, 0.47), 6)[1:]
+        + _arc(0.49, 0.62, 0.19, 0.17, -125, 150, 20)
+    ],
+    "6": [
+        _arc(0.72, 0.62, 0.38, 0.44, -110, -180, 12)
+        + _arc(0.52, 0.63, 0.18, 0.17, 180, -170, 24)[1:]
+    ],
+    "7": [_line((0.28, 0.22), (0.73, 0.22), 10) + _line((0.73, 0.22), (0.43, 0.82), 14)[1:]],
+    "8": [_figure_eight(48)],
+    "9": [_arc(0.48, 0.36, 0.16, 0.15, 0, -360, 28) + _line((0.64, 0.36), (0.6, 0.82), 10)[1:]],
+}
+
+
+def render_strokes(strokes: list[Stroke], size: int, width: int) -> Image.Image:
+    """Black strokes `width` px wide with round ends on a white `size` x `size` image.
+
+    Not anti-aliased, like the Sketchpad's own strokes.
+    """
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    radius = width / 2
+    for stroke in strokes:
+        points = [(x * size, y * size) for x, y in stroke]
+        draw.line(points, fill=0, width=width, joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
+    return image
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=EXAMPLES_DIR, help="default: %(default)s")
+    parser.add_argument(
+        "--size", type=int, default=CANVAS_SIZE, help="image side in px (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=2 * BRUSH_RADIUS,
+        help="stroke width in px, the brush's (default: %(default)s)",
+    )
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for digit in EXAMPLE_DIGITS:
+        path = args.out_dir / f"{digit}.png"
+        render_strokes(DIGIT_STROKES[digit], args.size, args.width).save(path, optimize=True)
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
