@@ -1,0 +1,219 @@
+"""Draw a digit, see what LeNet-5 thinks it is: the Gradio app of the Hugging Face Space.
+
+    python demo/app.py                        # http://127.0.0.1:7860
+    LENET_MODEL=path/to/model.onnx python demo/app.py
+
+Runs on onnxruntime, numpy and PIL alone (no torch). The model file defaults to
+model.onnx next to this file; the LENET_MODEL environment variable points elsewhere.
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address, as on Spaces.
+
+The prediction updates live, after each stroke, rather than on a button: the model
+runs in well under a millisecond, so each update costs about one small PNG upload,
+and seeing the guess change while drawing shows what the model responds to.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Before gradio is imported: no usage reporting or version lookups at start-up.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from classifier import DigitClassifier, ModelError  # noqa: E402
+from PIL import Image  # noqa: E402
+from preprocess import to_model_input  # noqa: E402
+
+DEMO_DIR = Path(__file__).resolve().parent
+DEFAULT_MODEL = DEMO_DIR / "model.onnx"
+MODEL_ENV = "LENET_MODEL"
+EXAMPLES_DIR = DEMO_DIR / "examples"
+
+# The canvas and brush are chosen together. The canvas is shown at 1:1 (it is not
+# scaled up to fill its box), so 400 px gives room to draw. A digit drawn across
+# about two thirds of it (~270 px tall) with the 30 px brush (the Sketchpad draws
+# strokes twice the radius wide) comes out, scaled to MNIST's 20 px box, with
+# strokes ~2 px wide: MNIST's median. preprocess.py corrects strokes that still
+# come out too thin or too thick (a digit drawn very small or very large).
+CANVAS_SIZE = 400
+BRUSH_RADIUS = 15
+TOOLBAR_HEIGHT = 60  # px above the Sketchpad's canvas, and the label above an image
+VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
+TOP_CLASSES = 3
+
+EMPTY_MESSAGE = "Draw a digit"
+UNREADABLE_MESSAGE = "Could not read that file as an image. Try a PNG or JPEG."
+TOO_LARGE_MESSAGE = "That image is too large. Use one under {megapixels} megapixels."
+
+# Serving limits for a 2-vCPU Space: two requests at once (one per core; the model
+# itself is single-threaded), a short bounded queue, small uploads, and images that
+# decode to a bounded size (PIL refuses larger ones before decoding them).
+CONCURRENCY_LIMIT = 2
+MAX_QUEUE_SIZE = 16
+MAX_FILE_SIZE = "5mb"
+MAX_PIXELS = 4096 * 4096
+
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "monospace"]
+
+log = logging.getLogger("demo")
+
+# PIL warns about images over MAX_IMAGE_PIXELS and refuses, before decoding, those over
+# twice that: so anything over MAX_PIXELS is refused (decode() turns it into a message).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+
+# The Sketchpad opens, and reopens after Clear, with no tool selected and a "select the
+# draw tool" prompt (the `.empty` overlay). Select the brush whenever that prompt shows,
+# so people can draw straight away. The brush is the first round tool button; its
+# aria-label is translated, so it is not matched by name.
+SELECT_BRUSH_JS = """
+() => {
+  const selectBrush = () => {
+    const canvas = document.getElementById("canvas");
+    if (canvas?.querySelector(".empty")) canvas.querySelector("button.quite-round")?.click();
+  };
+  new MutationObserver(selectBrush).observe(document.body, {childList: true, subtree: true});
+  selectBrush();
+}
+"""
+
+
+def decode(component: gr.components.Component, payload: dict | None) -> np.ndarray | dict | None:
+    """Gradio's own decoding of an image payload, with failures turned into short messages.
+
+    The events run with preprocess=False so that a corrupt or oversized upload reaches
+    this function, which can tell the user what went wrong, instead of failing inside
+    Gradio with a generic error.
+    """
+    if payload is None:
+        return None
+    try:
+        return component.preprocess(component.data_model.model_validate(payload))
+    except Image.DecompressionBombError:
+        raise gr.Error(TOO_LARGE_MESSAGE.format(megapixels=MAX_PIXELS // 1_000_000)) from None
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
+        log.info("unreadable image: %s", error)
+        raise gr.Error(UNREADABLE_MESSAGE) from None
+
+
+def build_app(classifier: DigitClassifier) -> gr.Blocks:
+    """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input."""
+    contract = classifier.contract
+
+    def classify(image: np.ndarray | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
+        """Top classes and the enlarged model input, or the "draw a digit" message."""
+        x = (
+            None
+            if image is None
+            else to_model_input(image, contract.image_size, contract.digit_box)
+        )
+        if x is None:
+            return EMPTY_MESSAGE, None
+        probabilities = classifier.probabilities(x[np.newaxis])[0]
+        top = dict(zip(contract.labels, probabilities.tolist(), strict=True))
+        view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
+        return top, (view * 255).round().astype(np.uint8)
+
+    # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
+    with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
+        gr.Markdown(f"## Draw a digit\n{classifier.describe()}")
+        with gr.Row(equal_height=False):
+            with gr.Column():
+                with gr.Tab("Draw"):
+                    sketch = gr.Sketchpad(
+                        label="Canvas",
+                        canvas_size=(CANVAS_SIZE, CANVAS_SIZE),
+                        brush=gr.Brush(
+                            default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"
+                        ),
+                        layers=False,
+                        transforms=(),
+                        type="numpy",
+                        # The editor zooms a fresh canvas to fit its box but resets to 1:1 on
+                        # Clear; with room for just the toolbar, both are 1:1.
+                        height=CANVAS_SIZE + TOOLBAR_HEIGHT,
+                        elem_id="canvas",
+                    )
+                    examples = gr.Examples(
+                        examples=[[str(path)] for path in sorted(EXAMPLES_DIR.glob("*.png"))],
+                        inputs=sketch,
+                        label="Example drawings",
+                        cache_examples=False,
+                    )
+                with gr.Tab("Upload"):
+                    upload = gr.Image(
+                        label="A photo or scan of one digit, dark on light or light on dark",
+                        sources=["upload", "clipboard"],
+                        type="numpy",
+                        image_mode="RGBA",
+                        elem_id="upload",
+                    )
+            with gr.Column():
+                label = gr.Label(
+                    value=EMPTY_MESSAGE, num_top_classes=TOP_CLASSES, label="Prediction"
+                )
+                seen = gr.Image(
+                    label="What the model sees (28x28)",
+                    format="png",  # lossless: the pixels are the point
+                    interactive=False,
+                    buttons=[],
+                    height=contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
+                    elem_id="seen",
+                )
+
+        listener = {
+            "outputs": [label, seen],
+            "preprocess": False,  # decode() does it, with readable errors
+            "trigger_mode": "always_last",
+            "show_progress": "hidden",
+            "concurrency_limit": CONCURRENCY_LIMIT,
+            "concurrency_id": "model",
+        }
+
+        def predict(payload: dict | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
+            """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
+            value = decode(sketch, payload)
+            return classify(None if value is None else value["composite"])
+
+        def predict_upload(
+            payload: dict | None,
+        ) -> tuple[dict[str, float] | str, np.ndarray | None]:
+            """Classify an uploaded photo or scan of one digit."""
+            return classify(decode(upload, payload))
+
+        sketch.change(predict, inputs=sketch, api_name="predict", **listener)
+        upload.change(predict_upload, inputs=upload, api_name="predict_upload", **listener)
+        # Loading an example into the Sketchpad does not fire its change event.
+        examples.load_input_event.then(predict, inputs=sketch, api_visibility="private", **listener)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    model_path = Path(os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    try:
+        classifier = DigitClassifier.load(model_path)
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    app = build_app(classifier)
+    app.queue(max_size=MAX_QUEUE_SIZE)
+    app.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        max_file_size=MAX_FILE_SIZE,
+        allowed_paths=[],
+        ssr_mode=False,
+        js=SELECT_BRUSH_JS,
+        # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
+        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
+    )
+
+
+if __name__ == "__main__":
+    main()
