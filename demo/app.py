@@ -100,24 +100,26 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
         raise gr.Error(UNREADABLE_MESSAGE) from None
 
 
+def classify(
+    classifier: DigitClassifier, image: np.ndarray | None
+) -> tuple[dict[str, float] | str, np.ndarray | None]:
+    """Class probabilities and the enlarged model input, or the "draw a digit" message.
+
+    `image` is a decoded drawing or photo (see preprocess.to_model_input); None is an
+    empty canvas.
+    """
+    contract = classifier.contract
+    x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
+    if x is None:
+        return EMPTY_MESSAGE, None
+    probabilities = classifier.probabilities(x[np.newaxis])[0]
+    scores = dict(zip(contract.labels, probabilities.tolist(), strict=True))
+    view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
+    return scores, (view * 255).round().astype(np.uint8)
+
+
 def build_app(classifier: DigitClassifier) -> gr.Blocks:
     """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input."""
-    contract = classifier.contract
-
-    def classify(image: np.ndarray | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
-        """Top classes and the enlarged model input, or the "draw a digit" message."""
-        x = (
-            None
-            if image is None
-            else to_model_input(image, contract.image_size, contract.digit_box)
-        )
-        if x is None:
-            return EMPTY_MESSAGE, None
-        probabilities = classifier.probabilities(x[np.newaxis])[0]
-        top = dict(zip(contract.labels, probabilities.tolist(), strict=True))
-        view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
-        return top, (view * 255).round().astype(np.uint8)
-
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
     with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
         gr.Markdown(f"## Draw a digit\n{classifier.describe()}")
@@ -161,7 +163,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                     format="png",  # lossless: the pixels are the point
                     interactive=False,
                     buttons=[],
-                    height=contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
+                    height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
                     elem_id="seen",
                 )
 
@@ -177,13 +179,13 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         def predict(payload: dict | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
             value = decode(sketch, payload)
-            return classify(None if value is None else value["composite"])
+            return classify(classifier, None if value is None else value["composite"])
 
         def predict_upload(
             payload: dict | None,
         ) -> tuple[dict[str, float] | str, np.ndarray | None]:
             """Classify an uploaded photo or scan of one digit."""
-            return classify(decode(upload, payload))
+            return classify(classifier, decode(upload, payload))
 
         sketch.change(predict, inputs=sketch, api_name="predict", **listener)
         upload.change(predict_upload, inputs=upload, api_name="predict_upload", **listener)
