@@ -7,11 +7,14 @@ ink, no anti-aliasing) unless the test is about another format.
 from __future__ import annotations
 
 import numpy as np
-import preprocess
 import pytest
 from demo_helpers import MNIST_BOX, MNIST_SIZE, centre_of_mass, ink_extent, mnist_test_set
-from make_examples import DIGIT_STROKES, render_strokes
 from PIL import Image
+
+# isort: split
+# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+import preprocess
+from make_examples import DIGIT_STROKES, render_strokes
 from preprocess import ink_map, stroke_width, to_model_input
 
 CANVAS = 400

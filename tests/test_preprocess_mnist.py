@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from demo_helpers import MODEL_PATH, mnist_test_set
+from PIL import Image
+
+# isort: split
+# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
 from app import BRUSH_RADIUS, CANVAS_SIZE, VIEW_SCALE, classify
 from classifier import DigitClassifier
-from demo_helpers import MODEL_PATH, mnist_test_set
 from make_examples import DIGIT_STROKES, render_strokes
-from PIL import Image
 from preprocess import to_model_input
 
 IMAGES = 2000
