@@ -54,7 +54,7 @@ TOO_LARGE_MESSAGE = "That image is too large. Use one under {megapixels} megapix
 # decode to a bounded size (PIL refuses larger ones before decoding them).
 CONCURRENCY_LIMIT = 2
 MAX_QUEUE_SIZE = 16
-MAX_FILE_SIZE = "5mb"
+MAX_FILE_SIZE = 5 * 1024 * 1024  # bytes
 MAX_PIXELS = 4096 * 4096
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]

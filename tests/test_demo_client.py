@@ -1,0 +1,154 @@
+"""The running app through gradio_client: a drawn digit, bad inputs, file routes.
+
+Starts `python demo/app.py` on a free 127.0.0.1 port once for the module.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from demo_helpers import DEMO_DIR, MODEL_PATH, running_app
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+# isort: split
+# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+from app import (
+    EMPTY_MESSAGE,
+    MAX_FILE_SIZE,
+    MAX_PIXELS,
+    TOO_LARGE_MESSAGE,
+    UNREADABLE_MESSAGE,
+)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app_url) -> Client:
+    return Client(app_url, verbose=False)
+
+
+def sketch(path: Path) -> dict:
+    """A Sketchpad value; the whole dict is needed (a bare file becomes an empty value)."""
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def top_label(result) -> str:
+    label, _view = result
+    return label["label"]
+
+
+def assert_answers_a_good_request(client: Client) -> None:
+    result = client.predict(sketch(DEMO_DIR / "examples" / "5.png"), api_name="/predict")
+    assert top_label(result) == "5"
+
+
+def test_a_drawn_digit_is_recognized(client):
+    label, view = client.predict(sketch(DEMO_DIR / "examples" / "2.png"), api_name="/predict")
+    assert label["label"] == "2"
+    assert len(label["confidences"]) == 3  # the top three
+    assert label["confidences"][0]["confidence"] > 0.9
+    seen = np.asarray(Image.open(view))
+    assert seen.shape[:2] == (280, 280) and seen.max() == 255  # the enlarged 28x28 input
+
+
+def test_an_uploaded_photo_is_recognized(client, tmp_path):
+    # Dark blue ink on cream paper, saved as JPEG like a phone photo.
+    ink = np.asarray(Image.open(DEMO_DIR / "examples" / "8.png").convert("L")) < 128
+    photo = np.where(ink[..., np.newaxis], [40, 50, 110], [235, 228, 205]).astype(np.uint8)
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(photo).save(path, quality=85)
+    label, _view = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    assert label["label"] == "8"
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory) -> dict[str, Path]:
+    """Files that are not a readable digit, by name."""
+    folder = tmp_path_factory.mktemp("bad-inputs")
+    files = {}
+    png = folder / "corrupt.png"
+    good = (DEMO_DIR / "examples" / "2.png").read_bytes()
+    png.write_bytes(good[:40] + bytes(200))  # a PNG header, then zeros
+    files["corrupt bytes"] = png
+    text = folder / "notes.txt"
+    text.write_text("this is not an image\n")
+    files["non-image file"] = text
+    side = int(np.sqrt(MAX_PIXELS)) + 1000
+    files["huge image"] = folder / "huge.png"
+    Image.new("L", (side, side), 255).save(files["huge image"])
+    for name, image in {
+        "1x1": Image.new("RGB", (1, 1), "white"),
+        "all black": Image.new("RGB", (400, 400), "black"),
+        "all white": Image.new("RGB", (400, 400), "white"),
+        "transparent": Image.new("RGBA", (400, 400), (0, 0, 0, 0)),
+    }.items():
+        files[name] = folder / f"{name.replace(' ', '-')}.png"
+        image.save(files[name])
+    return files
+
+
+EXPECTED_MESSAGES = {
+    "corrupt bytes": UNREADABLE_MESSAGE,
+    "non-image file": UNREADABLE_MESSAGE,
+    "huge image": TOO_LARGE_MESSAGE.format(megapixels=MAX_PIXELS // 1_000_000),
+    "1x1": EMPTY_MESSAGE,
+    "all black": EMPTY_MESSAGE,
+    "all white": EMPTY_MESSAGE,
+    "transparent": EMPTY_MESSAGE,
+}
+
+
+@pytest.mark.parametrize("case", list(EXPECTED_MESSAGES))
+@pytest.mark.parametrize("endpoint", ["/predict", "/predict_upload"])
+def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
+    client, bad_inputs, case, endpoint
+):
+    path = bad_inputs[case]
+    value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
+    expected = EXPECTED_MESSAGES[case]
+    if expected == EMPTY_MESSAGE:  # not an error: the friendly prompt, and no guess
+        label, view = client.predict(value, api_name=endpoint)
+        assert label["label"] == EMPTY_MESSAGE and not label.get("confidences")
+        assert view is None
+    else:
+        with pytest.raises(AppError) as error:
+            client.predict(value, api_name=endpoint)
+        assert str(error.value) == expected
+    assert_answers_a_good_request(client)
+
+
+def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):
+    path = tmp_path / "big.png"
+    path.write_bytes(bytes(MAX_FILE_SIZE + 1))
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):
+        client.predict(sketch(path), api_name="/predict")
+    assert_answers_a_good_request(client)
+
+
+def test_an_empty_canvas_gets_the_prompt(client):
+    label, view = client.predict(
+        {"background": None, "layers": [], "composite": None}, api_name="/predict"
+    )
+    assert label["label"] == EMPTY_MESSAGE and view is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DEMO_DIR / "app.py", MODEL_PATH, DEMO_DIR / "examples" / "2.png", Path("/etc/passwd")],
+    ids=lambda path: path.name,
+)
+def test_files_outside_the_cache_are_not_served(app_url, path):
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(f"{app_url}gradio_api/file={path}", timeout=10)
+    assert error.value.code in (403, 404)
