@@ -156,7 +156,10 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                     )
             with gr.Column():
                 label = gr.Label(
-                    value=EMPTY_MESSAGE, num_top_classes=TOP_CLASSES, label="Prediction"
+                    value=EMPTY_MESSAGE,
+                    num_top_classes=TOP_CLASSES,
+                    label="Prediction",
+                    elem_id="prediction",
                 )
                 seen = gr.Image(
                     label="What the model sees (28x28)",
