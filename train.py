@@ -42,6 +42,7 @@ HYPERPARAMETER_FLAGS = {
     "conv_dropout": (float, "dropout rate after conv2"),
     "fc_dropout": (float, "dropout rate after fc1"),
     "seed": (int, "random seed"),
+    "train_subset": (positive_int, "train on the first N training images only"),
 }
 
 
@@ -55,11 +56,12 @@ def build_parser() -> Parser:
         help="named set of hyperparameters (default: seed)",
     )
     for name, (kind, text) in HYPERPARAMETER_FLAGS.items():
+        default = getattr(seed, name)
         parser.add_argument(
             f"--{name.replace('_', '-')}",
             type=kind,
             default=None,
-            help=f"{text} (seed recipe: {getattr(seed, name)})",
+            help=f"{text} (seed recipe: {'all' if default is None else default})",
         )
     parser.add_argument(
         "--augment",
@@ -91,13 +93,6 @@ def build_parser() -> Parser:
         default=None,
         metavar="RUN",
         help="continue the run in this folder (or checkpoint file)",
-    )
-    parser.add_argument(
-        "--train-subset",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="train on the first N training images only",
     )
     parser.add_argument(
         "--dry-run",
@@ -188,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         train, test = load_mnist(args.data_dir, device, download=not args.no_download)
     except (ValueError, CheckpointError, DataError, OSError) as exc:
         die(str(exc))
-    train = train.subset(args.train_subset)
+    train = train.subset(config.train_subset)  # as fit() does; for the counts printed here
     if args.dry_run:
         test = test.subset(DRY_RUN_TEST_IMAGES)
 

@@ -27,6 +27,7 @@ class TrainConfig:
     conv_dropout: float = 0.5
     fc_dropout: float = 0.5
     seed: int = 1
+    train_subset: int | None = None  # train on the first N images only (quick experiments)
 
     def validate(self) -> None:
         """Raise ValueError with a one-line message for values that cannot train."""
@@ -47,6 +48,8 @@ class TrainConfig:
         for name in ("conv_dropout", "fc_dropout", "label_smoothing"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")
+        if self.train_subset is not None and self.train_subset <= 0:
+            raise ValueError("--train-subset must be a positive integer")
         if self.weight_decay < 0:
             raise ValueError("--weight-decay must not be negative")
 

@@ -169,8 +169,10 @@ def fit(
     and `run_dir/checkpoint.pt` is replaced atomically. A non-finite loss
     raises TrainingDiverged before that epoch's checkpoint is written.
     """
+    train = train.subset(config.train_subset)
     device = train.images.device
     checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
+    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)  # shuffling order, on the CPU
     model = build_model(ModelConfig(config.conv_dropout, config.fc_dropout)).to(device)
