@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -68,10 +70,10 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh page on the app, checked afterwards for requests that left 127.0.0.1."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+@contextmanager
+def open_page(browser, app_url: str, width: int = 1280) -> Iterator[Page]:
+    """The app in a fresh page; afterwards, fail if it fetched anything from elsewhere."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
     outside = []
     page.on(
         "request",
@@ -86,6 +88,12 @@ def page(browser, app_url):
     yield page
     page.close()
     assert not outside, f"the page fetched from outside the app: {outside}"
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with open_page(browser, app_url) as page:
+        yield page
 
 
 def drawable_square(page: Page) -> tuple[float, float, float, float]:
@@ -127,17 +135,21 @@ def assert_sharp_centred_digit(view: np.ndarray) -> None:
     assert abs(row - size / 2) <= 0.5 and abs(col - size / 2) <= 0.5
 
 
-def test_the_canvas_is_square_centred_and_ready_to_draw(page):
-    left, top, width, height = drawable_square(page)
-    block = page.locator("#canvas").bounding_box()
-    assert width == pytest.approx(CANVAS_SIZE, abs=4) and height == pytest.approx(width, abs=1)
-    # Inside its column and centred in it, not clipped or pushed aside.
-    assert block["x"] <= left and left + width <= block["x"] + block["width"]
-    assert block["y"] <= top and top + height <= block["y"] + block["height"]
-    assert abs((left + width / 2) - (block["x"] + block["width"] / 2)) <= 2
-    # The brush is already selected: no "select the draw tool" prompt.
-    expect(page.locator("#canvas .empty")).to_have_count(0)
-    expect_prediction(page, EMPTY_MESSAGE)
+@pytest.mark.parametrize("width", [1280, 1000, 420], ids=["desktop", "narrow", "phone"])
+def test_the_canvas_is_square_centred_and_ready_to_draw(browser, app_url, width):
+    with open_page(browser, app_url, width) as page:
+        left, top, side, height = drawable_square(page)
+        block = page.locator("#canvas").bounding_box()
+        assert height == pytest.approx(side, abs=1)
+        if width == 1280:  # room for the whole canvas: shown 1:1
+            assert side == pytest.approx(CANVAS_SIZE, abs=4)
+        # Inside its column and centred in it, not clipped or pushed aside.
+        assert block["x"] <= left and left + side <= block["x"] + block["width"]
+        assert block["y"] <= top and top + height <= block["y"] + block["height"]
+        assert abs((left + side / 2) - (block["x"] + block["width"] / 2)) <= 2
+        # The brush is already selected: no "select the draw tool" prompt.
+        expect(page.locator("#canvas .empty")).to_have_count(0)
+        expect_prediction(page, EMPTY_MESSAGE)
 
 
 def test_digits_drawn_with_the_mouse_are_recognized(page):
