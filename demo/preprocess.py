@@ -20,8 +20,8 @@ from PIL import Image, ImageFilter
 # ITU-R BT.601 luma weights, as PIL's convert("L") uses.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-# Below this difference between the darkest and lightest ink values (on a 0..1 scale)
-# there is nothing to read: an empty canvas, a blank page, a uniform image.
+# If no pixel differs from the background by this much (on a 0..1 scale) there is
+# nothing to read: an empty canvas, a blank page, a uniform image.
 MIN_CONTRAST = 0.2
 
 # Ink fainter than this many standard deviations of the border's noise is paper
@@ -31,9 +31,9 @@ MIN_CONTRAST = 0.2
 NOISE_SIGMAS = 3.0
 MAD_TO_SIGMA = 1.4826  # standard deviation of normal noise per median absolute deviation
 
-# Stroke width is measured and normalised at this multiple of the digit box (4 x 20 =
-# 80 px), fine enough that one pixel of dilation changes the final width by a quarter
-# of a pixel, small enough to be cheap.
+# Stroke width is measured and corrected at this multiple of the digit box (4 x 20 =
+# 80 px): fine enough that one 3x3 filter pass changes the final width by only half a
+# pixel, small enough to be cheap.
 WORK_SCALE = 4
 
 # Stroke widths of MNIST test digits, in pixels of the 28x28 image, measured by
