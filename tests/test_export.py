@@ -1,0 +1,195 @@
+"""export.py and the ONNX file it writes: parity with torch on real MNIST, metadata, refusals."""
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from conftest import REPO, run_cli
+from lenet import onnx_export as ox
+from lenet.checkpoint import load_checkpoint, sha256_file
+from lenet.contract import INPUT_NAME, LABELS, OUTPUT_NAME, contract_metadata
+from lenet.model import build_model
+
+
+@pytest.fixture(scope="module")
+def exported(one_epoch_run, mnist_dir, tmp_path_factory):
+    """(model path, export stdout) from `export.py --int8` on a one-epoch checkpoint."""
+    out = tmp_path_factory.mktemp("export") / "model.onnx"
+    result = run_cli(
+        "export.py",
+        "--checkpoint",
+        str(one_epoch_run),
+        "--out",
+        str(out),
+        "--data-dir",
+        str(mnist_dir),
+        "--int8",
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result.stdout
+
+
+@pytest.fixture(scope="module")
+def torch_model(one_epoch_run):
+    checkpoint = load_checkpoint(one_epoch_run)
+    model = build_model(checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model"])
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def test_arrays(mnist):
+    _, test = mnist
+    return test.images.numpy(), test.labels.numpy()
+
+
+def test_export_prints_full_parity_and_writes_one_small_file(exported):
+    path, stdout = exported
+    assert "parity on 10,000 MNIST test images" in stdout
+    for level in ("all", "none"):
+        for batch in ox.PARITY_BATCH_SIZES:
+            assert f"{level:>7}  {batch:>5}" in stdout
+    assert "FAIL" not in stdout and "parity passed" in stdout
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.int8.onnx", "model.onnx"]
+    assert path.stat().st_size < 1_000_000
+
+
+@pytest.mark.parametrize("level", ["all", "none"])
+def test_parity_on_real_images(exported, torch_model, test_arrays, level):
+    images, labels = test_arrays[0][:2000], test_arrays[1][:2000]
+    report = ox.check_parity(
+        torch_model, exported[0], images, labels, batch_sizes=(1, 7, 64, 2000), levels=(level,)
+    )
+    for row in report.rows:
+        assert row.agreement == 1.0, row
+        assert row.max_logit_diff <= ox.MAX_LOGIT_DIFF, row
+    assert report.rows[0].accuracy == pytest.approx(report.torch_accuracy)
+
+
+def test_batch_axis_is_dynamic(exported, test_arrays):
+    proto = onnx.load(exported[0])
+    assert ox.batch_axis_is_dynamic(proto)
+    session = ort.InferenceSession(exported[0])
+    for n in (1, 3, 100):
+        (logits,) = session.run([OUTPUT_NAME], {INPUT_NAME: test_arrays[0][:n]})
+        assert logits.shape == (n, len(LABELS))
+
+
+def test_graph_has_no_dropout_and_passes_the_checker(exported):
+    proto = onnx.load(exported[0])
+    onnx.checker.check_model(proto, full_check=True)
+    ops = ox.graph_op_types(proto)
+    assert "Dropout" not in ops
+    assert {"Conv", "MaxPool", "Gemm"} <= ops
+    assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer)
+
+
+def test_metadata_round_trip(exported, one_epoch_run):
+    meta = ort.InferenceSession(exported[0]).get_modelmeta().custom_metadata_map
+    assert {k: meta[k] for k in contract_metadata()} == contract_metadata()
+    assert json.loads(meta["labels"]) == list(LABELS)
+    checkpoint = load_checkpoint(one_epoch_run)
+    assert float(meta["test_accuracy"]) == pytest.approx(checkpoint["test"]["accuracy"], abs=1e-4)
+    assert float(meta["test_loss"]) == pytest.approx(checkpoint["test"]["loss"], abs=1e-6)
+    assert meta["checkpoint_sha256"] == sha256_file(one_epoch_run / "checkpoint.pt")
+    assert json.loads(meta["hyperparameters"]) == checkpoint["train_config"]
+    assert meta["recipe"] == "seed"
+    parity = json.loads(meta["parity"])
+    assert parity["min_agreement"] == 1.0 and parity["max_logit_diff"] <= ox.MAX_LOGIT_DIFF
+    assert parity["images"] == 10_000
+    for key in ("torch_version", "onnx_version", "onnxruntime_version", "export_date", "opset"):
+        assert meta[key]
+
+
+def test_int8_is_within_0_3_points_of_fp32(exported, test_arrays):
+    images, labels = test_arrays
+    fp32 = ox.run_batched(ox.session(exported[0]), images, 1000).argmax(1)
+    int8 = ox.run_batched(ox.session(exported[0].with_suffix(".int8.onnx")), images, 1000)
+    assert abs((int8.argmax(1) == labels).mean() - (fp32 == labels).mean()) <= 0.003
+    assert "QuantizeLinear" in ox.graph_op_types(onnx.load(exported[0].with_suffix(".int8.onnx")))
+
+
+def test_verify_passes_on_the_exported_file(exported, one_epoch_run, mnist_dir):
+    result = run_cli(
+        "export.py",
+        "--verify",
+        str(exported[0]),
+        "--checkpoint",
+        str(one_epoch_run),
+        "--data-dir",
+        str(mnist_dir),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "parity passed" in result.stdout
+
+
+def one_line_error(result) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_corrupt_checkpoint_is_refused_and_nothing_is_written(tmp_path, mnist_dir):
+    corrupt = tmp_path / "checkpoint.pt"
+    corrupt.write_bytes(b"\x00" * 100)
+    out = tmp_path / "model.onnx"
+    result = run_cli(
+        "export.py", "--checkpoint", str(corrupt), "--out", str(out), "--data-dir", str(mnist_dir)
+    )
+    assert "not a readable checkpoint" in one_line_error(result)
+    assert not out.exists()
+
+
+def test_missing_checkpoint_and_unwritable_output(tmp_path, one_epoch_run, mnist_dir):
+    result = run_cli(
+        "export.py", "--checkpoint", str(tmp_path / "none"), "--out", str(tmp_path / "m.onnx")
+    )
+    assert "no checkpoint at" in one_line_error(result)
+    result = run_cli(
+        "export.py",
+        "--checkpoint",
+        str(one_epoch_run),
+        "--out",
+        str(tmp_path / "missing-folder" / "m.onnx"),
+        "--data-dir",
+        str(mnist_dir),
+    )
+    assert "not a writable folder" in one_line_error(result)
+
+
+def test_verify_refuses_a_file_that_is_not_onnx(tmp_path):
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"PK\x03\x04 this is a zip, not a model")
+    assert "not a valid ONNX model" in one_line_error(run_cli("export.py", "--verify", str(fake)))
+
+
+def test_failed_parity_leaves_no_model_file(
+    one_epoch_run, mnist_dir, tmp_path, monkeypatch, capsys
+):
+    import export
+
+    monkeypatch.setattr(ox, "MAX_LOGIT_DIFF", 0.0)  # float32 kernels differ by ~1e-5
+    out = tmp_path / "model.onnx"
+    with pytest.raises(SystemExit) as exit_info:
+        export.main(
+            ["--checkpoint", str(one_epoch_run), "--out", str(out), "--data-dir", str(mnist_dir)]
+        )
+    assert exit_info.value.code == 1
+    assert "parity check failed" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shipped_model_matches_its_metadata(test_arrays):
+    shipped = REPO / "demo" / "model.onnx"
+    assert shipped.stat().st_size < 1_000_000
+    meta = ort.InferenceSession(shipped).get_modelmeta().custom_metadata_map
+    images, labels = test_arrays
+    logits = ox.run_batched(ox.session(shipped), images, 1000)
+    accuracy = float((logits.argmax(1) == labels).mean())
+    assert accuracy == pytest.approx(float(meta["test_accuracy"]), abs=5e-5)
+    assert ox.contract_mismatches(meta) == []
+    assert np.isfinite(logits).all()
