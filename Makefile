@@ -1,0 +1,46 @@
+# Two commands on a fresh machine:
+#   make demo   the Gradio app on the shipped model (light environment: no torch)
+#   make test   the test suite (full environment: torch, onnx, Chromium for the browser tests)
+# Each builds its environment from nothing the first time.
+
+PYTHON ?= python3
+MNIST_DIR ?= $(abspath ../shared/mnist)
+# The demo's Gradio is the Space's sdk_version: written once, in demo/README.md.
+GRADIO_VERSION := $(shell sed -n 's/^sdk_version: *//p' demo/README.md)
+
+.PHONY: demo test test-all model lint bench
+
+demo: .venv-demo/.installed
+	GRADIO_ANALYTICS_ENABLED=False .venv-demo/bin/python demo/app.py
+
+test: .venv/.installed chromium
+	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest
+
+test-all: .venv/.installed chromium  # also the slow tests (a fresh demo venv, longer trainings)
+	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest -m ""
+
+# The shipped demo model, from a clean checkout: train with the best recipe, then export.
+model: .venv/.installed
+	.venv/bin/python train.py --recipe best --data-dir $(MNIST_DIR) --out runs/shipped
+	.venv/bin/python export.py --checkpoint runs/shipped --data-dir $(MNIST_DIR)
+
+lint: .venv/.installed
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+.venv/.installed: requirements.txt
+	$(PYTHON) -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+.venv-demo/.installed: demo/requirements.txt demo/README.md
+	$(PYTHON) -m venv .venv-demo
+	.venv-demo/bin/pip install --quiet --disable-pip-version-check \
+		-r demo/requirements.txt gradio==$(GRADIO_VERSION)
+	touch $@
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+.PHONY: chromium
