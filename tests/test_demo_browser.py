@@ -9,6 +9,7 @@ Screenshots go to runs/demo-browser/ (ignored by git).
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,7 +101,15 @@ def drawable_square(page: Page) -> tuple[float, float, float, float]:
     return tuple(page.evaluate(DRAWABLE_SQUARE_JS))
 
 
+def expect_brush_selected(page: Page) -> None:
+    """The brush tool is on (the app selects it after load and after Clear)."""
+    brush = page.locator("#canvas button.quite-round").first
+    expect(brush).to_have_class(re.compile(r"\bhighlight\b"), timeout=PREDICTION_TIMEOUT_MS)
+    expect(page.locator("#canvas .empty")).to_have_count(0)
+
+
 def draw(page: Page, digit: str) -> None:
+    expect_brush_selected(page)
     left, top, width, height = drawable_square(page)
     for stroke in DIGIT_STROKES[digit]:
         points = [(left + x * width, top + y * height) for x, y in stroke]
@@ -147,8 +156,8 @@ def test_the_canvas_is_square_centred_and_ready_to_draw(browser, app_url, width)
         assert block["x"] <= left and left + side <= block["x"] + block["width"]
         assert block["y"] <= top and top + height <= block["y"] + block["height"]
         assert abs((left + side / 2) - (block["x"] + block["width"] / 2)) <= 2
-        # The brush is already selected: no "select the draw tool" prompt.
-        expect(page.locator("#canvas .empty")).to_have_count(0)
+        # The brush is selected without a click: no "select the draw tool" prompt.
+        expect_brush_selected(page)
         expect_prediction(page, EMPTY_MESSAGE)
 
 
@@ -162,7 +171,7 @@ def test_digits_drawn_with_the_mouse_are_recognized(page):
         page.locator('#canvas button[aria-label="Clear canvas"]').click()
         expect_prediction(page, EMPTY_MESSAGE)
         # Clear leaves the brush selected, ready for the next digit.
-        expect(page.locator("#canvas .empty")).to_have_count(0)
+        expect_brush_selected(page)
     page.screenshot(path=SCREENSHOT_DIR / "cleared.png")
 
 
