@@ -60,20 +60,21 @@ SCHEDULES = ("constant", "onecycle")
 RECIPES: dict[str, TrainConfig] = {
     # The seed: pytorch/examples-style SGD, about 98% after 10 epochs.
     "seed": TrainConfig(),
-    # Past LeCun et al. (1998): the same network, less dropout, batched affine and
-    # stroke-width augmentation, AdamW under a one-cycle schedule, light label smoothing.
+    # Past LeCun et al. (1998): the same network, less dropout (augmentation regularizes
+    # instead), batched affine and stroke-width augmentation, AdamW under a one-cycle
+    # schedule, light label smoothing. 99.55/99.45/99.46% over seeds 1-3 (README).
     "best": TrainConfig(
         recipe="best",
         batch_size=128,
-        epochs=30,
+        epochs=40,
         lr=0.004,
         optimizer="adamw",
         weight_decay=0.05,
         schedule="onecycle",
         label_smoothing=0.05,
         augment=True,
-        conv_dropout=0.1,
-        fc_dropout=0.3,
+        conv_dropout=0.0,
+        fc_dropout=0.2,
     ),
     # 99% in as little CPU time as possible: 4 epochs, no augmentation, little dropout.
     "fast": TrainConfig(
