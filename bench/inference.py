@@ -6,7 +6,7 @@ The torch model is exported to ONNX (and quantized to int8) in the same run,
 so all three engines hold the same weights. Calls alternate between engines
 (torch, ort fp32, ort int8, torch, ...) so the machine's drifts hit them
 alike. Prints p50/p99 latency, images/s and the speed-up over torch at batch
-sizes 1, 64 and 10,000, with the same thread count for both runtimes.
+sizes 1, 64 and 10,000, at 1 thread and at all cores, the same for both runtimes.
 """
 
 from __future__ import annotations
@@ -49,10 +49,15 @@ def main() -> None:
         default=None,
         help="weights to use (default: freshly initialized; speed is the same)",
     )
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, torch.get_num_threads()],
+        help="thread counts to compare, the same for both runtimes",
+    )
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
     if args.checkpoint:
         checkpoint = load_checkpoint(args.checkpoint)
         model = build_model(checkpoint["model_config"])
@@ -68,44 +73,45 @@ def main() -> None:
 
     import onnxruntime as ort
 
-    sessions = {
-        "ort fp32": ort_session(fp32, args.threads),
-        "ort int8": ort_session(int8, args.threads),
-    }
-
-    def run_torch(batch: np.ndarray) -> None:
-        with torch.inference_mode():
-            model(torch.from_numpy(batch))
-
-    engines = {"torch eager": run_torch}
-    for name, sess in sessions.items():
-        engines[name] = lambda batch, sess=sess: sess.run(None, {INPUT_NAME: batch})
-
+    print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, CPU, real MNIST test images")
     print(
-        f"torch {torch.__version__}, onnxruntime {ort.__version__}, {args.threads} threads, "
-        f"CPU, real MNIST test images"
+        f"{'threads':>7} {'batch':>6}  {'engine':<12} {'p50 ms':>9} {'p99 ms':>9} "
+        f"{'images/s':>11} {'vs torch':>9}"
     )
-    print(
-        f"{'batch':>6}  {'engine':<12} {'p50 ms':>9} {'p99 ms':>9} {'images/s':>11} {'vs torch':>9}"
-    )
-    for batch_size, rounds in ROUNDS.items():
-        batches = [images[(i * batch_size) % 10000 :][:batch_size] for i in range(rounds)]
-        times: dict[str, list[float]] = {name: [] for name in engines}
-        for batch in batches[: max(5, rounds // 20)]:  # warm-up
-            for run in engines.values():
-                run(batch)
-        for batch in batches:
-            for name, run in engines.items():
-                start = time.perf_counter()
-                run(batch)
-                times[name].append(time.perf_counter() - start)
-        torch_p50 = float(np.median(times["torch eager"]))
-        for name, samples in times.items():
-            p50, p99 = float(np.median(samples)), float(np.percentile(samples, 99))
-            print(
-                f"{batch_size:>6}  {name:<12} {1e3 * p50:>9.3f} {1e3 * p99:>9.3f} "
-                f"{batch_size / p50:>11,.0f} {torch_p50 / p50:>8.2f}x"
-            )
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        sessions = {"ort fp32": ort_session(fp32, threads), "ort int8": ort_session(int8, threads)}
+        engines = {"torch eager": lambda batch: torch_run(model, batch)}
+        for name, sess in sessions.items():
+            engines[name] = lambda batch, sess=sess: sess.run(None, {INPUT_NAME: batch})
+        for batch_size, rounds in ROUNDS.items():
+            compare(engines, images, batch_size, rounds, threads)
+
+
+def torch_run(model: torch.nn.Module, batch: np.ndarray) -> None:
+    with torch.inference_mode():
+        model(torch.from_numpy(batch))
+
+
+def compare(engines: dict, images: np.ndarray, batch_size: int, rounds: int, threads: int) -> None:
+    """Alternate calls between engines; print p50/p99, images/s and the ratio to torch."""
+    batches = [images[(i * batch_size) % len(images) :][:batch_size] for i in range(rounds)]
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for batch in batches[: max(5, rounds // 20)]:  # warm-up
+        for run in engines.values():
+            run(batch)
+    for batch in batches:
+        for name, run in engines.items():
+            start = time.perf_counter()
+            run(batch)
+            times[name].append(time.perf_counter() - start)
+    torch_p50 = float(np.median(times["torch eager"]))
+    for name, samples in times.items():
+        p50, p99 = float(np.median(samples)), float(np.percentile(samples, 99))
+        print(
+            f"{threads:>7} {batch_size:>6}  {name:<12} {1e3 * p50:>9.3f} {1e3 * p99:>9.3f} "
+            f"{batch_size / p50:>11,.0f} {torch_p50 / p50:>8.2f}x"
+        )
 
 
 if __name__ == "__main__":

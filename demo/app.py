@@ -14,9 +14,13 @@ and seeing the guess change while drawing shows what the model responds to.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 # Before gradio is imported: no usage reporting or version lookups at start-up.
@@ -118,6 +122,43 @@ def classify(
     return scores, (view * 255).round().astype(np.uint8)
 
 
+class ViewFiles:
+    """The enlarged model input as PNG files, written atomically, for Gradio to serve.
+
+    Gradio 6.31 saves an image returned as an array by rewriting its content-addressed
+    cache file in place on every request, so two concurrent requests with the same
+    output can stream a half-rewritten file (h11: "Too little data for declared
+    Content-Length"; seen by bench/demo_load.py at 16 clients). A file returned by path
+    is instead copied into the cache under a temporary name and renamed, so the app
+    hands Gradio a path. Files older than MAX_AGE_S are deleted as new ones are written:
+    Gradio has copied them long before.
+    """
+
+    MAX_AGE_S = 600
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="lenet-views-"))
+        self.last_sweep = time.monotonic()
+
+    def save(self, view: np.ndarray) -> str:
+        buffer = io.BytesIO()
+        Image.fromarray(view).save(buffer, format="png")
+        data = buffer.getvalue()
+        path = self.folder / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        if time.monotonic() - self.last_sweep > 60:
+            self.last_sweep = time.monotonic()
+            cutoff = time.time() - self.MAX_AGE_S
+            for old in self.folder.glob("*.png"):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
+        return str(path)
+
+
 def build_app(classifier: DigitClassifier) -> gr.Blocks:
     """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input."""
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
@@ -179,16 +220,24 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
             "concurrency_id": "model",
         }
 
-        def predict(payload: dict | None) -> tuple[dict[str, float] | str, np.ndarray | None]:
+        views = ViewFiles()
+
+        def respond(
+            image: np.ndarray | None,
+        ) -> tuple[dict[str, float] | str, str | None]:
+            scores, view = classify(classifier, image)
+            return scores, None if view is None else views.save(view)
+
+        def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
             value = decode(sketch, payload)
-            return classify(classifier, None if value is None else value["composite"])
+            return respond(None if value is None else value["composite"])
 
         def predict_upload(
             payload: dict | None,
-        ) -> tuple[dict[str, float] | str, np.ndarray | None]:
+        ) -> tuple[dict[str, float] | str, str | None]:
             """Classify an uploaded photo or scan of one digit."""
-            return classify(classifier, decode(upload, payload))
+            return respond(decode(upload, payload))
 
         sketch.change(predict, inputs=sketch, api_name="predict", **listener)
         upload.change(predict_upload, inputs=upload, api_name="predict_upload", **listener)
