@@ -8,15 +8,14 @@ MNIST_DIR ?= $(abspath ../shared/mnist)
 # The demo's Gradio is the Space's sdk_version: written once, in demo/README.md.
 GRADIO_VERSION := $(shell sed -n 's/^sdk_version: *//p' demo/README.md)
 
-.PHONY: demo test test-all model lint bench
+.PHONY: demo test model lint
 
 demo: .venv-demo/.installed
 	GRADIO_ANALYTICS_ENABLED=False .venv-demo/bin/python demo/app.py
 
+# Everything, the slow tests included (a fresh demo venv); `.venv/bin/python -m pytest`
+# alone skips those.
 test: .venv/.installed chromium
-	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest
-
-test-all: .venv/.installed chromium  # also the slow tests (a fresh demo venv, longer trainings)
 	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest -m ""
 
 # The shipped demo model, from a clean checkout: train with the best recipe, then export.
