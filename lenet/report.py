@@ -72,7 +72,8 @@ def plot_curves(run_dir: Path, history: list[dict[str, Any]], title: str) -> Non
     )
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-        ax.set_xticks(epochs if len(epochs) <= 20 else ax.get_xticks())
+        if len(epochs) <= 20:  # one tick per epoch while they fit
+            ax.set_xticks(epochs)
     fig.suptitle(title)
     fig.tight_layout()
     _save_figure(fig, run_dir / CURVES_NAME)
