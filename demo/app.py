@@ -239,7 +239,17 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
             """Classify an uploaded photo or scan of one digit."""
             return respond(decode(upload, payload))
 
-        sketch.change(predict, inputs=sketch, api_name="predict", **listener)
+        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
+        # Clear resets the outputs at once and cancels a prediction still running for the
+        # last stroke, which would otherwise land after it and leave a stale label.
+        sketch.clear(
+            lambda: (EMPTY_MESSAGE, None),
+            outputs=[label, seen],
+            cancels=[drawn],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
         upload.change(predict_upload, inputs=upload, api_name="predict_upload", **listener)
         # Loading an example into the Sketchpad does not fire its change event.
         examples.load_input_event.then(predict, inputs=sketch, api_visibility="private", **listener)
