@@ -21,13 +21,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from lenet.contract import (
-    IMAGE_SIZE,
-    INPUT_NAME,
-    META_LABELS,
-    OUTPUT_NAME,
-    contract_metadata,
-)
+from lenet.contract import IMAGE_SIZE, INPUT_NAME, OUTPUT_NAME, contract_metadata
 from lenet.model import LeNet5
 
 # The newest opset that torch's exporter, onnxruntime's kernels and its
@@ -39,10 +33,6 @@ OPTIMIZATION_LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
 }
-
-
-class ExportError(RuntimeError):
-    """The export or its parity check failed; no model file was written."""
 
 
 def export_onnx(model: LeNet5) -> onnx.ModelProto:
@@ -96,15 +86,6 @@ def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
         "LeNet-5 trained on MNIST. Input 'image': float32 (N, 1, 28, 28), pixels in [0, 1], "
         "white ink on black. Output 'logits': (N, 10), softmax gives probabilities."
     )
-
-
-def read_metadata(model_bytes_or_path: bytes | str | Path) -> dict[str, str]:
-    """The metadata as onnxruntime reads it (custom_metadata_map)."""
-    source = model_bytes_or_path
-    if isinstance(source, Path):
-        source = str(source)
-    session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
-    return dict(session.get_modelmeta().custom_metadata_map)
 
 
 def session(model: bytes | str | Path, level: str = "all") -> ort.InferenceSession:
@@ -228,10 +209,6 @@ def check_model(proto_or_bytes: onnx.ModelProto | bytes) -> onnx.ModelProto:
         proto = onnx.load_model_from_string(proto)
     onnx.checker.check_model(proto, full_check=True)
     return proto
-
-
-def labels_of(metadata: dict[str, str]) -> list[str]:
-    return json.loads(metadata[META_LABELS])
 
 
 def contract_mismatches(metadata: dict[str, str]) -> list[str]:
