@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 
@@ -16,7 +17,7 @@ class Parser(argparse.ArgumentParser):
 
 def die(message: str, status: int = 1) -> NoReturn:
     """Print `prog: error: message` on one line to stderr and exit."""
-    print(f"{Parser().prog}: error: {message}", file=sys.stderr)
+    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
     raise SystemExit(status)
 
 
