@@ -80,15 +80,28 @@ def newest_checkpoint() -> Path:
 
 
 def load_model(path: Path):
-    """The checkpoint dict, its SHA-256 and the model it rebuilds."""
-    from lenet.checkpoint import load_checkpoint, resolve_checkpoint_path, sha256_file
-    from lenet.model import build_model
+    """The checkpoint dict, its SHA-256, the calibrated model it rebuilds, and its path.
+
+    The model's last layer is divided by the temperature fitted at the end of training,
+    so its softmax is calibrated: the exported graph is that model, unchanged.
+    """
+    from lenet.checkpoint import (
+        CheckpointError,
+        load_checkpoint,
+        resolve_checkpoint_path,
+        sha256_file,
+    )
+    from lenet.model import from_checkpoint
 
     path = resolve_checkpoint_path(path)
     checkpoint = load_checkpoint(path)
-    model = build_model(checkpoint["model_config"])
-    model.load_state_dict(checkpoint["model"])
-    return checkpoint, sha256_file(path), model.eval(), path
+    calibration = checkpoint["test"].get("calibration")
+    if calibration is None:
+        raise CheckpointError(
+            f"{path} has not been calibrated (its run did not finish); "
+            f"finish it with python train.py --resume {path.parent}"
+        )
+    return checkpoint, sha256_file(path), from_checkpoint(checkpoint), path
 
 
 def test_set(data_dir: Path, download: bool):
@@ -106,9 +119,16 @@ def export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OSError(f"cannot write {out}: {out.parent} is not a writable folder")
+    calibration = checkpoint["test"]["calibration"]
     print(
         f"exporting {path} ({checkpoint['train_config']['recipe']} recipe, epoch "
         f"{checkpoint['epoch']}, test accuracy {100 * checkpoint['test']['accuracy']:.2f}%)"
+    )
+    print(
+        f"calibration: temperature {calibration['temperature']:.3f} folded into the last layer; "
+        f"test ECE {100 * calibration['test_ece_before']:.2f}% -> "
+        f"{100 * calibration['test_ece']:.2f}%; not sure below "
+        f"{100 * calibration['confidence_threshold']:.1f}%"
     )
 
     proto = ox.export_onnx(model)
@@ -142,8 +162,8 @@ def export(args: argparse.Namespace) -> int:
     if args.int8:
         from lenet.data import load_split
 
-        calibration = load_split(args.data_dir, train=True).images[:CALIBRATION_IMAGES].numpy()
-        int8 = ox.quantize_int8(final, calibration)
+        int8_calibration = load_split(args.data_dir, train=True).images[:CALIBRATION_IMAGES].numpy()
+        int8 = ox.quantize_int8(final, int8_calibration)
         int8_logits = ox.run_batched(ox.session(int8), images, 1000)
         fp32_logits = ox.run_batched(ox.session(final), images, 1000)
         int8_out = out.with_suffix(".int8.onnx")

@@ -43,6 +43,8 @@ HYPERPARAMETER_FLAGS = {
     "fc_dropout": (float, "dropout rate after fc1"),
     "seed": (int, "random seed"),
     "train_subset": (positive_int, "train on the first N training images only"),
+    "validation": (positive_int, "hold out the last N training images to calibrate on"),
+    "outlier_exposure": (float, "weight of the loss that makes non-digits come out unsure"),
 }
 
 
@@ -67,7 +69,7 @@ def build_parser() -> Parser:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="random rotation/scale/translation on the device (--no-augment)",
+        help="random slant, proportions, elastic wobble and pen width (--no-augment)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     parser.add_argument(
@@ -183,13 +185,14 @@ def run(args: argparse.Namespace) -> int:
         train, test = load_mnist(args.data_dir, device, download=not args.no_download)
     except (ValueError, CheckpointError, DataError, OSError) as exc:
         die(str(exc))
-    train = train.subset(config.train_subset)  # as fit() does; for the counts printed here
+    # As fit() does; for the counts printed here.
+    train = train.hold_out(config.validation)[0].subset(config.train_subset)
     if args.dry_run:
         test = test.subset(DRY_RUN_TEST_IMAGES)
 
     print(
-        f"{config.recipe} recipe on {device}: {len(train):,} training and {len(test):,} test "
-        f"images -> {run_dir}"
+        f"{config.recipe} recipe on {device}: {len(train):,} training, {config.validation:,} "
+        f"held out to calibrate on, {len(test):,} test images -> {run_dir}"
     )
     print("config: " + json.dumps(dataclasses.asdict(config)))
     history_so_far: list[dict] = list(checkpoint["history"]) if checkpoint else []
@@ -235,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
             "test_loss": result["loss"],
             "per_class_recall": dict(zip(LABELS, result["per_class_recall"], strict=True)),
             "confusion": result["confusion"],
+            "calibration": result["calibration"],
             "parameters": count_parameters(model),
             "train_seconds": sum(row["train_seconds"] for row in history),
             "wall_seconds_this_invocation": time.perf_counter() - started,
@@ -245,6 +249,13 @@ def run(args: argparse.Namespace) -> int:
             "dry_run": args.dry_run,
             "versions": library_versions(),
         },
+    )
+    calibration = result["calibration"]
+    print(
+        f"calibrated on {config.validation:,} held-out images: temperature "
+        f"{calibration['temperature']:.3f}; test ECE {100 * calibration['test_ece_before']:.2f}% "
+        f"-> {100 * calibration['test_ece']:.2f}%; not sure below a top probability of "
+        f"{calibration['confidence_threshold']:.3f}"
     )
     print(
         f"test accuracy {100 * result['accuracy']:.2f}%  ({len(history)} epochs, "

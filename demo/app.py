@@ -106,20 +106,33 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
 
 def classify(
     classifier: DigitClassifier, image: np.ndarray | None
-) -> tuple[dict[str, float] | str, np.ndarray | None]:
-    """Class probabilities and the enlarged model input, or the "draw a digit" message.
+) -> tuple[dict[str, float] | str, str, np.ndarray | None]:
+    """Class probabilities, the answer in words, and the enlarged model input.
 
     `image` is a decoded drawing or photo (see preprocess.to_model_input); None is an
-    empty canvas.
+    empty canvas, answered with the "draw a digit" message and no view.
     """
     contract = classifier.contract
     x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
     if x is None:
-        return EMPTY_MESSAGE, None
+        return EMPTY_MESSAGE, EMPTY_MESSAGE, None
     probabilities = classifier.probabilities(x[np.newaxis])[0]
     scores = dict(zip(contract.labels, probabilities.tolist(), strict=True))
     view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
-    return scores, (view * 255).round().astype(np.uint8)
+    answer = verdict(scores, contract.confidence_threshold)
+    return scores, answer, (view * 255).round().astype(np.uint8)
+
+
+def verdict(scores: dict[str, float], threshold: float) -> str:
+    """The answer in words: the digit, or, below `threshold`, "not sure" and the two best guesses.
+
+    The probabilities are calibrated, so the threshold means what it says: answers below
+    it are wrong often enough that a flat answer would mislead.
+    """
+    best, second = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
+    if scores[best] >= threshold:
+        return f"It's a {best}"
+    return f"Not sure. Probably a {best}; could be a {second}"
 
 
 class ViewFiles:
@@ -196,10 +209,14 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                         elem_id="upload",
                     )
             with gr.Column():
+                # The answer in words is the headline; the Label below it keeps the class
+                # probabilities (the API's contract) and shows them as bars.
+                answer = gr.Markdown(EMPTY_MESSAGE, elem_id="answer")
                 label = gr.Label(
                     value=EMPTY_MESSAGE,
                     num_top_classes=TOP_CLASSES,
                     label="Prediction",
+                    show_heading=False,
                     elem_id="prediction",
                 )
                 seen = gr.Image(
@@ -212,7 +229,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                 )
 
         listener = {
-            "outputs": [label, seen],
+            "outputs": [label, seen, answer],
             "preprocess": False,  # decode() does it, with readable errors
             "trigger_mode": "always_last",
             "show_progress": "hidden",
@@ -222,20 +239,16 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
 
         views = ViewFiles()
 
-        def respond(
-            image: np.ndarray | None,
-        ) -> tuple[dict[str, float] | str, str | None]:
-            scores, view = classify(classifier, image)
-            return scores, None if view is None else views.save(view)
+        def respond(image: np.ndarray | None) -> tuple[dict[str, float] | str, str | None, str]:
+            scores, answer, view = classify(classifier, image)
+            return scores, None if view is None else views.save(view), answer
 
-        def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None]:
+        def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
             value = decode(sketch, payload)
             return respond(None if value is None else value["composite"])
 
-        def predict_upload(
-            payload: dict | None,
-        ) -> tuple[dict[str, float] | str, str | None]:
+        def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
             """Classify an uploaded photo or scan of one digit."""
             return respond(decode(upload, payload))
 
@@ -243,8 +256,8 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         # Clear resets the outputs at once and cancels a prediction still running for the
         # last stroke, which would otherwise land after it and leave a stale label.
         sketch.clear(
-            lambda: (EMPTY_MESSAGE, None),
-            outputs=[label, seen],
+            lambda: (EMPTY_MESSAGE, None, EMPTY_MESSAGE),
+            outputs=[label, seen, answer],
             cancels=[drawn],
             queue=False,
             show_progress="hidden",

@@ -18,7 +18,9 @@ INPUT_SHAPE = ("N", 1, IMAGE_SIZE, IMAGE_SIZE)
 INPUT_DTYPE = "float32"
 INPUT_RANGE = (0.0, 1.0)
 POLARITY = "white-on-black"  # white ink (1.0) on a black background (0.0), as in MNIST
-OUTPUT_KIND = "logits"  # unnormalized scores, shape (N, 10); softmax gives probabilities
+# Unnormalized scores, shape (N, 10); softmax gives calibrated probabilities (the
+# temperature fitted on held-out images is folded into the last layer at export).
+OUTPUT_KIND = "logits"
 LABELS = tuple(str(d) for d in range(10))
 
 # Normalization statistics of the MNIST training set. The network applies them
@@ -36,6 +38,8 @@ META_DIGIT_BOX = "digit_box"
 META_OUTPUT_NAME = "output_name"
 META_OUTPUT_KIND = "output_kind"
 META_LABELS = "labels"
+# Below this top probability an answer is "not sure" (fitted per model: lenet/calibration.py).
+META_CONFIDENCE_THRESHOLD = "confidence_threshold"
 
 
 def contract_metadata() -> dict[str, str]:

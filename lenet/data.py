@@ -29,6 +29,12 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def hold_out(self, n: int) -> tuple[Split, Split]:
+        """(all but the last n examples, the last n examples)."""
+        if not 0 < n < len(self):
+            raise ValueError(f"cannot hold out {n} of {len(self)} images")
+        return Split(self.images[:-n], self.labels[:-n]), Split(self.images[-n:], self.labels[-n:])
+
     def subset(self, n: int | None) -> Split:
         """The first n examples (all of them when n is None)."""
         if n is None or n >= len(self):

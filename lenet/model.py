@@ -63,6 +63,23 @@ def build_model(config: dict | ModelConfig | None = None) -> LeNet5:
     return LeNet5(config)
 
 
+def from_checkpoint(checkpoint: dict, calibrated: bool = True) -> LeNet5:
+    """The trained model a checkpoint holds, in eval mode.
+
+    `calibrated` divides the last layer by the temperature fitted at the end of training
+    (lenet/calibration.py), so the softmax of its logits is calibrated; this is the model
+    that export.py writes to ONNX.
+    """
+    model = build_model(checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model"])
+    if calibrated:
+        temperature = checkpoint["test"]["calibration"]["temperature"]
+        with torch.no_grad():
+            model.fc3.weight.div_(temperature)
+            model.fc3.bias.div_(temperature)
+    return model.eval()
+
+
 def model_config_dict(model: LeNet5) -> dict:
     """The dict form of a model's config, for checkpoints."""
     return asdict(model.config)

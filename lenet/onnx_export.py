@@ -21,7 +21,13 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from lenet.contract import IMAGE_SIZE, INPUT_NAME, OUTPUT_NAME, contract_metadata
+from lenet.contract import (
+    IMAGE_SIZE,
+    INPUT_NAME,
+    META_CONFIDENCE_THRESHOLD,
+    OUTPUT_NAME,
+    contract_metadata,
+)
 from lenet.model import LeNet5
 
 # The newest opset that torch's exporter, onnxruntime's kernels and its
@@ -53,9 +59,16 @@ def export_onnx(model: LeNet5) -> onnx.ModelProto:
 
 
 def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
-    """What the checkpoint says about how the model was trained and how well it does."""
+    """What the checkpoint says about how the model was trained and how well it does.
+
+    The calibration's temperature is already folded into the exported weights; it is
+    recorded with the rest of the fit (ECE before and after, the threshold).
+    """
     config = checkpoint["train_config"]
+    calibration = checkpoint["test"]["calibration"]
     return {
+        META_CONFIDENCE_THRESHOLD: f"{calibration['confidence_threshold']:.6f}",
+        "calibration": json.dumps(calibration),
         "test_accuracy": f"{checkpoint['test']['accuracy']:.4f}",
         "test_loss": f"{checkpoint['test']['loss']:.6f}",
         "per_class_recall": json.dumps(checkpoint["test"]["per_class_recall"]),

@@ -19,11 +19,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from lenet.augment import random_affine
+from lenet.augment import augment
+from lenet.calibration import calibrate
 from lenet.checkpoint import CHECKPOINT_NAME, save_checkpoint
 from lenet.contract import LABELS
 from lenet.data import Split
 from lenet.model import LeNet5, ModelConfig, build_model, model_config_dict
+from lenet.outliers import OUTLIER_SHARE, outlier_batch
 from lenet.recipes import TrainConfig
 
 NUM_CLASSES = len(LABELS)
@@ -126,10 +128,8 @@ def train_epoch(
     for start in tqdm(starts, desc=progress, leave=False, disable=progress is None, unit="batch"):
         x = images[start : start + config.batch_size]
         y = labels[start : start + config.batch_size]
-        if config.augment:
-            x = random_affine(x)
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
+        loss = step_loss(model, x, y, config)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -137,6 +137,25 @@ def train_epoch(
         loss_sum += loss.detach() * len(y)
         seen += len(y)
     return loss_sum.item() / seen
+
+
+def step_loss(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig
+) -> torch.Tensor:
+    """The training loss on one batch: cross-entropy, plus outlier exposure if configured.
+
+    Outlier exposure (Hendrycks et al. 2019) adds OUTLIER_SHARE as many non-digits to the
+    batch and the cross-entropy of their outputs against the uniform distribution, so the
+    network learns to spread its probability over shapes that are not digits.
+    """
+    digits = augment(x) if config.augment else x
+    if not config.outlier_exposure:
+        return F.cross_entropy(model(digits), y, label_smoothing=config.label_smoothing)
+    outliers = outlier_batch(x, y, round(len(y) * OUTLIER_SHARE))
+    logits = model(torch.cat([digits, outliers]))
+    loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=config.label_smoothing)
+    uniform = -F.log_softmax(logits[len(y) :], 1).mean()
+    return loss + config.outlier_exposure * uniform
 
 
 def _rng_state(generator: torch.Generator) -> dict[str, Any]:
@@ -165,10 +184,14 @@ def fit(
 ) -> tuple[LeNet5, list[dict[str, Any]], dict[str, Any]]:
     """Train (or resume) a run; returns the model, the per-epoch history and the last evaluation.
 
-    After each epoch the test split is evaluated, `on_epoch(row)` is called
-    and `run_dir/checkpoint.pt` is replaced atomically. A non-finite loss
-    raises TrainingDiverged before that epoch's checkpoint is written.
+    The last `config.validation` training images are held out. After each epoch the
+    test split is evaluated, `on_epoch(row)` is called and `run_dir/checkpoint.pt` is
+    replaced atomically. A non-finite loss raises TrainingDiverged before that epoch's
+    checkpoint is written. After the last epoch the probabilities are calibrated on the
+    held-out images (lenet/calibration.py); the result's "calibration" holds the fit,
+    and the checkpoint is written once more with it.
     """
+    train, validation = train.hold_out(config.validation)
     train = train.subset(config.train_subset)
     device = train.images.device
     checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
@@ -183,6 +206,7 @@ def fit(
     history: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     first_epoch = 1
+    state: dict[str, Any] = dict(resume or {})  # what the checkpoint holds, kept up to date
     if resume is not None:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
@@ -215,20 +239,21 @@ def fit(
             "train_seconds": seconds,
         }
         history.append(row)
-        save_checkpoint(
-            checkpoint_path,
-            {
-                "model_config": model_config_dict(model),
-                "model": model.state_dict(),
-                "train_config": asdict(config),
-                "epoch": epoch,
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "rng": _rng_state(generator),
-                "history": history,
-                "test": result,
-            },
-        )
+        state = {
+            "model_config": model_config_dict(model),
+            "model": model.state_dict(),
+            "train_config": asdict(config),
+            "epoch": epoch,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "rng": _rng_state(generator),
+            "history": history,
+            "test": result,
+        }
+        save_checkpoint(checkpoint_path, state)
         if on_epoch is not None:
             on_epoch(row)
+    if "calibration" not in result:  # also for a run resumed after its last epoch
+        result = {**result, "calibration": calibrate(model, validation, test)}
+        save_checkpoint(checkpoint_path, {**state, "test": result})
     return model, history, result

@@ -44,7 +44,7 @@ def sketch(path: Path) -> dict:
 
 
 def top_label(result) -> str:
-    label, _view = result
+    label, _view, _answer = result
     return label["label"]
 
 
@@ -54,8 +54,10 @@ def assert_answers_a_good_request(client: Client) -> None:
 
 
 def test_a_drawn_digit_is_recognized(client):
-    label, view = client.predict(sketch(DEMO_DIR / "examples" / "2.png"), api_name="/predict")
-    assert label["label"] == "2"
+    label, view, answer = client.predict(
+        sketch(DEMO_DIR / "examples" / "2.png"), api_name="/predict"
+    )
+    assert label["label"] == "2" and answer == "It's a 2"
     assert len(label["confidences"]) == 3  # the top three
     assert label["confidences"][0]["confidence"] > 0.9
     seen = np.asarray(Image.open(view))
@@ -68,7 +70,7 @@ def test_an_uploaded_photo_is_recognized(client, tmp_path):
     photo = np.where(ink[..., np.newaxis], [40, 50, 110], [235, 228, 205]).astype(np.uint8)
     path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=85)
-    label, _view = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    label, _view, _answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
     assert label["label"] == "8"
 
 
@@ -118,9 +120,9 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
     value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
     expected = EXPECTED_MESSAGES[case]
     if expected == EMPTY_MESSAGE:  # not an error: the friendly prompt, and no guess
-        label, view = client.predict(value, api_name=endpoint)
+        label, view, answer = client.predict(value, api_name=endpoint)
         assert label["label"] == EMPTY_MESSAGE and not label.get("confidences")
-        assert view is None
+        assert view is None and answer == EMPTY_MESSAGE
     else:
         with pytest.raises(AppError) as error:
             client.predict(value, api_name=endpoint)
@@ -137,10 +139,10 @@ def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):
 
 
 def test_an_empty_canvas_gets_the_prompt(client):
-    label, view = client.predict(
+    label, view, answer = client.predict(
         {"background": None, "layers": [], "composite": None}, api_name="/predict"
     )
-    assert label["label"] == EMPTY_MESSAGE and view is None
+    assert label["label"] == EMPTY_MESSAGE and view is None and answer == EMPTY_MESSAGE
 
 
 @pytest.mark.parametrize(

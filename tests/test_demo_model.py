@@ -126,7 +126,7 @@ from PIL import Image
 import app
 from classifier import DigitClassifier
 classifier = DigitClassifier.load(app.DEFAULT_MODEL)
-scores, view = app.classify(classifier, np.asarray(Image.open({example!r})))
+scores, answer, view = app.classify(classifier, np.asarray(Image.open({example!r})))
 app.build_app(classifier)  # the whole page builds too
 print(json.dumps({{"top": max(scores, key=scores.get), "p": max(scores.values())}}))
 """

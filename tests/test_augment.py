@@ -1,0 +1,78 @@
+"""Style augmentation and the outliers of outlier exposure, on real MNIST digits."""
+
+import pytest
+import torch
+
+from lenet.augment import augment
+from lenet.contract import DIGIT_BOX, IMAGE_SIZE
+from lenet.outliers import outlier_batch, overlay, reframe, zigzag
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    train, _ = mnist
+    return train.images[:512], train.labels[:512]
+
+
+def ink_box(image: torch.Tensor, threshold: float = 0.1) -> tuple[int, int]:
+    rows, cols = torch.nonzero(image[0] > threshold, as_tuple=True)
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def centre_of_mass(image: torch.Tensor) -> tuple[float, float]:
+    ink = image[0]
+    rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    return float((rows * ink).sum() / ink.sum()), float((cols * ink).sum() / ink.sum())
+
+
+def test_augmented_digits_stay_images_of_one_digit(digits):
+    images, _ = digits
+    torch.manual_seed(0)
+    out = augment(images)
+    assert out.shape == images.shape and out.dtype == images.dtype
+    assert out.min() >= 0 and out.max() <= 1
+    changed = (out - images).abs().mean((1, 2, 3))
+    assert (changed > 0.01).float().mean() > 0.9  # nearly every image is restyled ...
+    ink_kept = out.sum((1, 2, 3)) / images.sum((1, 2, 3))
+    assert ink_kept.median() == pytest.approx(1.0, abs=0.35)  # ... and keeps its ink
+    assert (ink_kept > 0.3).all()  # no digit is wiped out or pushed off the field
+
+
+def test_augmentation_is_reproducible_from_the_seed(digits):
+    images, _ = digits
+    torch.manual_seed(3)
+    first = augment(images)
+    torch.manual_seed(3)
+    assert torch.equal(first, augment(images))
+
+
+def test_reframe_puts_the_ink_in_the_digit_box_centred_by_mass():
+    image = torch.zeros(1, 1, 40, 40)
+    image[0, 0, 5:15, 20:38] = 1.0  # an 18 x 10 bar, off centre, on a larger field
+    framed = reframe(image)
+    assert framed.shape == (1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    height, width = ink_box(framed[0], threshold=0.5)
+    assert width == pytest.approx(DIGIT_BOX, abs=1) and height == pytest.approx(11, abs=1)
+    row, col = centre_of_mass(framed[0])
+    assert row == pytest.approx(IMAGE_SIZE / 2, abs=0.6) and col == pytest.approx(14, abs=0.6)
+    assert reframe(torch.zeros(2, 1, 28, 28)).abs().sum() == 0  # blank stays blank
+
+
+def test_outliers_are_framed_like_drawings(digits):
+    images, labels = digits
+    torch.manual_seed(0)
+    batch = outlier_batch(images, labels, 64)
+    assert batch.shape == (64, 1, IMAGE_SIZE, IMAGE_SIZE)
+    for image in batch:
+        assert max(ink_box(image)) == pytest.approx(DIGIT_BOX, abs=2)
+
+
+def test_overlays_pair_digits_of_different_classes(digits):
+    images, labels = digits
+    twos = labels == 2
+    # Only two classes to draw from: half the first draws pair a 2 with a 2 and must be redrawn.
+    subset = twos | (labels == 7)
+    torch.manual_seed(0)
+    out = overlay(images[subset], labels[subset], 200)
+    assert 190 <= len(out) <= 200  # same-class pairs redrawn; a rare leftover dropped
+    assert zigzag(10, IMAGE_SIZE, torch.device("cpu")).shape == (10, 1, IMAGE_SIZE, IMAGE_SIZE)
