@@ -5,7 +5,8 @@
 
 Runs on onnxruntime, numpy and PIL alone (no torch). The model file defaults to
 model.onnx next to this file; the LENET_MODEL environment variable points elsewhere.
-GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address, as on Spaces.
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address, as on Spaces. Requests
+the page never sends are refused by guard.py before Gradio reads them.
 
 The prediction updates live, after each stroke, rather than on a button: the model
 runs in well under a millisecond, so each update costs about one small PNG upload,
@@ -27,6 +28,7 @@ from pathlib import Path
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
+import guard  # noqa: E402
 import numpy as np  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -60,6 +62,12 @@ CONCURRENCY_LIMIT = 2
 MAX_QUEUE_SIZE = 16
 MAX_FILE_SIZE = 5 * 1024 * 1024  # bytes
 MAX_PIXELS = 4096 * 4096
+# The Sketchpad has layers=False: the page draws on one layer and sends it as index 0.
+SKETCH_LAYERS = 1
+# Gradio keeps ~24 kB per session (a copy of the page's config, measured on 127.0.0.1)
+# for 10,000 sessions by default, each new session hash a new one: 240 MB for one
+# visitor who makes up hashes. The app keeps no per-session state, so 1,000 is plenty.
+STATE_SESSIONS = 1000
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "monospace"]
@@ -230,7 +238,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
 
         def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
-            value = decode(sketch, payload)
+            value = decode(sketch, guard.composite_only(payload))
             return respond(None if value is None else value["composite"])
 
         def predict_upload(
@@ -266,6 +274,8 @@ def main() -> None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     app = build_app(classifier)
+    guard.bound_blob_storage(app)
+    policy = guard.Policy.for_app(app, layers=SKETCH_LAYERS, max_file_size=MAX_FILE_SIZE)
     app.queue(max_size=MAX_QUEUE_SIZE)
     app.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -276,6 +286,8 @@ def main() -> None:
         js=SELECT_BRUSH_JS,
         # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
+        state_session_capacity=STATE_SESSIONS,
+        app_kwargs={"middleware": [guard.middleware(policy)]},
     )
 
 
