@@ -100,7 +100,7 @@ def test_set(data_dir: Path, download: bool):
 
 def export(args: argparse.Namespace) -> int:
     from lenet import onnx_export as ox
-    from lenet.contract import contract_metadata
+    from lenet.contract import contract_metadata, identity_metadata
 
     checkpoint, digest, model, path = load_model(args.checkpoint or newest_checkpoint())
     out: Path = args.out
@@ -114,6 +114,7 @@ def export(args: argparse.Namespace) -> int:
     proto = ox.export_onnx(model)
     metadata = {
         **contract_metadata(),
+        **identity_metadata(),
         **ox.training_metadata(checkpoint, digest),
         **ox.environment_metadata(),
     }
