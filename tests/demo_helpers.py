@@ -88,9 +88,10 @@ class RunningApp:
 
 @contextmanager
 def app_process(
-    python: str = sys.executable, env: dict[str, str] | None = None
+    python: str = sys.executable, env: dict[str, str] | None = None, app_dir: Path = DEMO_DIR
 ) -> Iterator[RunningApp]:
-    """Run `python demo/app.py` on a free 127.0.0.1 port until it answers; stop it after."""
+    """Run `python app.py` in `app_dir` (demo/, or a copy of it) on a free 127.0.0.1 port
+    until it answers, as Spaces runs it; stop it after."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -100,8 +101,10 @@ def app_process(
     }
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"demo-app-{port}.log"
     log = open(log_path, "w+")  # noqa: SIM115
+    if os.sep in python:  # a path, relative to here, not to app_dir (kept unresolved: a venv)
+        python = str(Path(python).absolute())
     process = subprocess.Popen(
-        [python, str(DEMO_DIR / "app.py")], cwd=REPO, env=full_env, stdout=log, stderr=log
+        [python, "app.py"], cwd=app_dir, env=full_env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}/"
     try:
