@@ -90,6 +90,7 @@ class Target:
         return {"path": self.uploads[name], "meta": {"_type": "gradio.FileData"}}
 
     def sketch_value(self, **parts) -> dict:
+        """A Sketchpad value: no background, no layers, no composite, but for `parts`."""
         return {"background": None, "layers": [], "composite": None, **parts}
 
 
@@ -105,6 +106,7 @@ class Attack:
 
 
 def png(image: Image.Image) -> bytes:
+    """`image` encoded as PNG."""
     buffer = io.BytesIO()
     image.save(buffer, format="png")
     return buffer.getvalue()
@@ -142,6 +144,7 @@ def noise_png_base64() -> bytes:
 
 
 def blob(target: Target, kind: str, index: str = "null", **overrides) -> Reply:
+    """One accept_blobs form with a tiny PNG, the page's fields but for `overrides`."""
     fields = {**blob_fields(target.sketch, secrets.token_hex(5), kind, index), **overrides}
     return post_blob(target.http, fields, [(f"{kind}.png", TINY_PNG)])
 
@@ -153,11 +156,13 @@ def multipart_body(name: str, data: bytes, fields: dict[str, str]) -> tuple[str,
 
 
 def large_form(target: Target, path: str, name: str, size: int, fields: dict) -> Reply:
+    """A form with a `size`-byte file under `name`, sent with Expect: 100-continue."""
     content_type, body = multipart_body(name, bytes(size), fields)
     return post_large(target.port, path, content_type, len(body), [body], BUDGET_S)
 
 
 def sse_predict(target: Target, fn_index: int, value) -> Reply:
+    """`value` for function `fn_index` through the queue, in a fresh session."""
     return queue_predict(target.http, fn_index, [value], secrets.token_hex(6), BUDGET_S)
 
 
@@ -534,6 +539,7 @@ def report(
     labels: dict[str, str],
     log: str,
 ) -> bool:
+    """Print each attack's replies and the targets; True if every target is met."""
     print(f"{'attack':<58} {'source':<8} {'n':>3}  {'statuses':<16} {'slowest s':>9}")
     late, failed = [], []
     for attack in sent:

@@ -167,6 +167,7 @@ class RequestGuard:
         return int(declared)
 
     def check_json(self, route: str, body: bytes) -> None:
+        """A JSON body: parseable, shallow, no data: URLs, only uploaded files, a real function."""
         if BLOB_ROUTE.fullmatch(route):
             raise Refused(
                 400, "the component server takes the Sketchpad's blobs as multipart/form-data"
@@ -344,6 +345,7 @@ def api_route(path: str) -> str:
 
 
 def header(scope: Scope, name: bytes) -> str | None:
+    """The request header `name` (lower-case bytes), or None."""
     for key, value in scope["headers"]:
         if key.lower() == name:
             return value.decode("latin-1").strip()
@@ -351,6 +353,7 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 def content_type(scope: Scope) -> str:
+    """The request's Content-Type, lower-cased ('' if none)."""
     return (header(scope, b"content-type") or "").lower()
 
 
@@ -395,6 +398,7 @@ def replay(body: bytes, receive: Receive | None) -> Receive:
 
 
 async def send_json(send: Send, status: int, content: dict) -> None:
+    """Answer with `status` and `content` as JSON, the shape of FastAPI's HTTPException."""
     body = json.dumps(content).encode()
     await send(
         {
