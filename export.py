@@ -113,7 +113,7 @@ def test_set(data_dir: Path, download: bool):
 
 def export(args: argparse.Namespace) -> int:
     from lenet import onnx_export as ox
-    from lenet.contract import contract_metadata
+    from lenet.contract import contract_metadata, identity_metadata
 
     checkpoint, digest, model, path = load_model(args.checkpoint or newest_checkpoint())
     out: Path = args.out
@@ -134,6 +134,7 @@ def export(args: argparse.Namespace) -> int:
     proto = ox.export_onnx(model)
     metadata = {
         **contract_metadata(),
+        **identity_metadata(),
         **ox.training_metadata(checkpoint, digest),
         **ox.environment_metadata(),
     }

@@ -5,7 +5,10 @@
 
 Runs on onnxruntime, numpy and PIL alone (no torch). The model file defaults to
 model.onnx next to this file; the LENET_MODEL environment variable points elsewhere.
-GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address, as on Spaces.
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address, and CPU_CORES how many
+requests run at once, as on Spaces. Requests the page never sends are refused by
+guard.py before Gradio reads them; uploads and model views live in a folder of this
+process's own, deleted when it stops (Ctrl-C or SIGTERM).
 
 The prediction updates live, after each stroke, rather than on a button: the model
 runs in well under a millisecond, so each update costs about one small PNG upload,
@@ -14,10 +17,15 @@ and seeing the guess change while drawing shows what the model responds to.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import io
 import logging
 import os
+import shutil
+import signal
+import socket
 import sys
 import tempfile
 import time
@@ -27,6 +35,7 @@ from pathlib import Path
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
+import guard  # noqa: E402
 import numpy as np  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -53,13 +62,20 @@ EMPTY_MESSAGE = "Draw a digit"
 UNREADABLE_MESSAGE = "Could not read that file as an image. Try a PNG or JPEG."
 TOO_LARGE_MESSAGE = "That image is too large. Use one under {megapixels} megapixels."
 
-# Serving limits for a 2-vCPU Space: two requests at once (one per core; the model
-# itself is single-threaded), a short bounded queue, small uploads, and images that
-# decode to a bounded size (PIL refuses larger ones before decoding them).
-CONCURRENCY_LIMIT = 2
+# Serving limits: one request at a time per CPU core (the model itself is
+# single-threaded; Spaces sets CPU_CORES, 2 on CPU Basic), a short bounded queue, small
+# uploads, and images that decode to a bounded size (PIL refuses larger ones before
+# decoding them).
+CORES_ENV = "CPU_CORES"
 MAX_QUEUE_SIZE = 16
 MAX_FILE_SIZE = 5 * 1024 * 1024  # bytes
 MAX_PIXELS = 4096 * 4096
+# The Sketchpad has layers=False: the page draws on one layer and sends it as index 0.
+SKETCH_LAYERS = 1
+# Gradio keeps ~24 kB per session (a copy of the page's config, measured on 127.0.0.1)
+# for 10,000 sessions by default, each new session hash a new one: 240 MB for one
+# visitor who makes up hashes. The app keeps no per-session state, so 1,000 is plenty.
+STATE_SESSIONS = 1000
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "monospace"]
@@ -95,13 +111,22 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
     """
     if payload is None:
         return None
+    # print_exception=False: one log line per refused image, not Gradio's traceback.
     try:
-        return component.preprocess(component.data_model.model_validate(payload))
+        value = component.preprocess(component.data_model.model_validate(payload))
+        if isinstance(value, Image.Image):
+            # gr.Image leaves GIFs unconverted (to keep their frames), so as an array a
+            # GIF would be palette indices read as grey levels. PIL decodes lazily: a
+            # corrupt GIF fails here, inside the try.
+            value = np.array(value.convert("RGBA"))
+        return value
     except Image.DecompressionBombError:
-        raise gr.Error(TOO_LARGE_MESSAGE.format(megapixels=MAX_PIXELS // 1_000_000)) from None
+        log.info("refused image: over %d pixels", MAX_PIXELS)
+        message = TOO_LARGE_MESSAGE.format(megapixels=MAX_PIXELS // 1_000_000)
+        raise gr.Error(message, print_exception=False) from None
     except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
-        log.info("unreadable image: %s", error)
-        raise gr.Error(UNREADABLE_MESSAGE) from None
+        log.info("refused image: unreadable: %s", error)
+        raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
 
 
 def classify(
@@ -151,6 +176,7 @@ class ViewFiles:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="lenet-views-"))
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
         self.last_sweep = time.monotonic()
 
     def save(self, view: np.ndarray) -> str:
@@ -170,6 +196,16 @@ class ViewFiles:
                 if old.stat().st_mtime < cutoff:
                     old.unlink(missing_ok=True)
         return str(path)
+
+
+def concurrency_limit() -> int:
+    """Requests run at once: one per core, CPU_CORES as Spaces sets it, else those we may use."""
+    value = os.environ.get(CORES_ENV, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if value:
+        log.warning("%s is %r, not a whole number of cores; using the CPU count", CORES_ENV, value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def build_app(classifier: DigitClassifier) -> gr.Blocks:
@@ -204,7 +240,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                     upload = gr.Image(
                         label="A photo or scan of one digit, dark on light or light on dark",
                         sources=["upload", "clipboard"],
-                        type="numpy",
+                        type="pil",  # decode() converts it: GIFs come unconverted
                         image_mode="RGBA",
                         elem_id="upload",
                     )
@@ -233,7 +269,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
             "preprocess": False,  # decode() does it, with readable errors
             "trigger_mode": "always_last",
             "show_progress": "hidden",
-            "concurrency_limit": CONCURRENCY_LIMIT,
+            "concurrency_limit": concurrency_limit(),
             "concurrency_id": "model",
         }
 
@@ -245,7 +281,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
 
         def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
-            value = decode(sketch, payload)
+            value = decode(sketch, guard.composite_only(payload))
             return respond(None if value is None else value["composite"])
 
         def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
@@ -269,27 +305,83 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
     return app
 
 
+def private_temp_dir() -> Path:
+    """A folder of this process's own for Gradio's uploads and cache, deleted at exit.
+
+    Gradio puts uploads in GRADIO_TEMP_DIR (default: <temp>/gradio), shared with any
+    other Gradio app on the machine, and leaves them behind when it stops. Pointing it at
+    a fresh subfolder lets the app delete everything it received, and nothing else.
+    Call before any component is built: each reads the folder when it is created.
+    """
+    root = os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()
+    folder = Path(tempfile.mkdtemp(prefix="lenet-demo-", dir=root)).absolute()
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (how Spaces and Docker stop a container) leave the way Ctrl-C does.
+
+    Python's default for SIGTERM ends the process at once, so no exit handler runs and
+    uploads and model views stay on disk. As a KeyboardInterrupt, it reaches Gradio's
+    wait loop, which closes the server, and then the atexit handlers delete the files.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def check_address(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on, or None if it can.
+
+    Gradio reports a busy port with a traceback; checking first gives one line.
+    """
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def main() -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     model_path = Path(os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))  # Gradio's import checked it
     try:
         classifier = DigitClassifier.load(model_path)
     except ModelError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(f"error: {error}")
+    problem = check_address(host, port)
+    if problem:
+        sys.exit(f"error: cannot listen on {host}:{port}: {problem} (set GRADIO_SERVER_PORT)")
+    stop_on_sigterm()
+    private_temp_dir()
     app = build_app(classifier)
+    guard.bound_blob_storage(app)
+    policy = guard.Policy.for_app(app, layers=SKETCH_LAYERS, max_file_size=MAX_FILE_SIZE)
     app.queue(max_size=MAX_QUEUE_SIZE)
-    app.launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        max_file_size=MAX_FILE_SIZE,
-        allowed_paths=[],
-        ssr_mode=False,
-        js=SELECT_BRUSH_JS,
-        # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
-        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
-    )
+    # A signal during start-up, before Gradio's own wait loop, still exits quietly.
+    with contextlib.suppress(KeyboardInterrupt):
+        app.launch(
+            server_name=host,
+            server_port=port,
+            max_file_size=MAX_FILE_SIZE,
+            allowed_paths=[],
+            ssr_mode=False,
+            js=SELECT_BRUSH_JS,
+            # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
+            theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
+            state_session_capacity=STATE_SESSIONS,
+            app_kwargs={"middleware": [guard.middleware(policy)]},
+        )
 
 
 if __name__ == "__main__":

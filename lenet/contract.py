@@ -1,4 +1,4 @@
-"""The model's input/output contract, written once.
+"""The model's input/output contract, written once, and what its file says about itself.
 
 Everything that feeds the network or reads its output agrees on what is here:
 training (`lenet.data`, `lenet.model`), the ONNX export (stamped into the
@@ -28,6 +28,24 @@ LABELS = tuple(str(d) for d in range(10))
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
+# The graph's input and output, described on them (ValueInfoProto.doc_string).
+INPUT_DOC = (
+    f"float32 (N, 1, {IMAGE_SIZE}, {IMAGE_SIZE}): raw pixels in [0, 1], white ink on black, "
+    f"the digit fitted to {DIGIT_BOX}x{DIGIT_BOX} and centred by mass, as in MNIST"
+)
+OUTPUT_DOC = (
+    f"float32 (N, {len(LABELS)}): logits for the labels '0' to '9'; softmax gives probabilities"
+)
+
+# Who made the model and under what terms: ONNX's optional metadata keys (onnx/docs/IR.md,
+# "Optional Metadata") and ModelProto.model_version, bumped whenever the shipped model's
+# weights or contract change.
+MODEL_AUTHOR = "The lenet-mnist authors"  # as in LICENSE
+MODEL_LICENSE = "MIT"
+MODEL_VERSION = 1
+META_MODEL_AUTHOR = "model_author"
+META_MODEL_LICENSE = "model_license"
+
 # Keys under which the contract is stored in the ONNX model's metadata_props.
 META_INPUT_NAME = "input_name"
 META_INPUT_SHAPE = "input_shape"
@@ -55,3 +73,8 @@ def contract_metadata() -> dict[str, str]:
         META_OUTPUT_KIND: OUTPUT_KIND,
         META_LABELS: json.dumps(list(LABELS)),
     }
+
+
+def identity_metadata() -> dict[str, str]:
+    """Author and license as ONNX metadata."""
+    return {META_MODEL_AUTHOR: MODEL_AUTHOR, META_MODEL_LICENSE: MODEL_LICENSE}

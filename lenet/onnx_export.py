@@ -23,8 +23,11 @@ import torch
 
 from lenet.contract import (
     IMAGE_SIZE,
+    INPUT_DOC,
     INPUT_NAME,
     META_CONFIDENCE_THRESHOLD,
+    MODEL_VERSION,
+    OUTPUT_DOC,
     OUTPUT_NAME,
     contract_metadata,
 )
@@ -42,7 +45,11 @@ OPTIMIZATION_LEVELS = {
 
 
 def export_onnx(model: LeNet5) -> onnx.ModelProto:
-    """Trace `model` (in eval mode: no dropout) with the dynamo exporter, batch axis dynamic."""
+    """Trace `model` (in eval mode: no dropout) with the dynamo exporter, batch axis dynamic.
+
+    The file's producer is the exporter's own ("pytorch" and torch's version); this adds
+    the model version and a description of the input and the output.
+    """
     model = model.cpu().eval()
     example = torch.rand(2, 1, IMAGE_SIZE, IMAGE_SIZE)  # batch >= 2, or the axis comes out static
     program = torch.onnx.export(
@@ -55,7 +62,11 @@ def export_onnx(model: LeNet5) -> onnx.ModelProto:
         dynamic_shapes={"x": {0: torch.export.Dim("N")}},
         verbose=False,
     )
-    return program.model_proto
+    proto = program.model_proto
+    proto.model_version = MODEL_VERSION
+    (image,), (logits,) = proto.graph.input, proto.graph.output
+    image.doc_string, logits.doc_string = INPUT_DOC, OUTPUT_DOC
+    return proto
 
 
 def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
@@ -94,7 +105,6 @@ def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
     del proto.metadata_props[:]
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=value)
-    proto.producer_name = "lenet-mnist export.py"
     proto.doc_string = (
         "LeNet-5 trained on MNIST. Input 'image': float32 (N, 1, 28, 28), pixels in [0, 1], "
         "white ink on black. Output 'logits': (N, 10), softmax gives probabilities."

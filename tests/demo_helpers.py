@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,31 @@ def ink_extent(image: np.ndarray) -> tuple[int, int]:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+@dataclass
+class RunningApp:
+    """`python demo/app.py` serving on 127.0.0.1: its URL, its process and its log file."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        """What the app has written to stdout and stderr so far."""
+        return self.log_path.read_text(errors="replace")
+
+
 @contextmanager
-def running_app(python: str = sys.executable, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `python demo/app.py` on a free 127.0.0.1 port; yield its URL; stop it after."""
+def app_process(
+    python: str = sys.executable, env: dict[str, str] | None = None, app_dir: Path = DEMO_DIR
+) -> Iterator[RunningApp]:
+    """Run `python app.py` in `app_dir` (demo/, or a copy of it) on a free 127.0.0.1 port
+    until it answers, as Spaces runs it; stop it after."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -81,9 +99,12 @@ def running_app(python: str = sys.executable, env: dict[str, str] | None = None)
         "GRADIO_SERVER_PORT": str(port),
         **(env or {}),
     }
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"demo-app-{port}.log", "w+")  # noqa: SIM115
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"demo-app-{port}.log"
+    log = open(log_path, "w+")  # noqa: SIM115
+    if os.sep in python:  # a path, relative to here, not to app_dir (kept unresolved: a venv)
+        python = str(Path(python).absolute())
     process = subprocess.Popen(
-        [python, str(DEMO_DIR / "app.py")], cwd=REPO, env=full_env, stdout=log, stderr=log
+        [python, "app.py"], cwd=app_dir, env=full_env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -99,7 +120,7 @@ def running_app(python: str = sys.executable, env: dict[str, str] | None = None)
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"demo/app.py did not answer on {url}") from None
                 time.sleep(0.5)
-        yield url
+        yield RunningApp(url, process, log_path)
     finally:
         process.terminate()
         try:
@@ -108,3 +129,10 @@ def running_app(python: str = sys.executable, env: dict[str, str] | None = None)
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def running_app(python: str = sys.executable, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `python demo/app.py` on a free 127.0.0.1 port; yield its URL; stop it after."""
+    with app_process(python, env) as app:
+        yield app.url

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, running_app
+from demo_helpers import DEMO_DIR, MODEL_PATH, app_process
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -28,9 +28,14 @@ from app import (
 
 
 @pytest.fixture(scope="module")
-def app_url():
-    with running_app() as url:
-        yield url
+def app():
+    with app_process() as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def app_url(app):
+    return app.url
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,16 @@ def test_an_uploaded_photo_is_recognized(client, tmp_path):
     path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=85)
     label, _view, _answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    assert label["label"] == "8"
+
+
+def test_an_uploaded_gif_is_recognized(client, tmp_path):
+    # A GIF is palette indices; Gradio hands them over unconverted, as it keeps GIF frames.
+    digit = Image.open(DEMO_DIR / "examples" / "8.png").convert("L")
+    path = tmp_path / "digit.gif"
+    digit.convert("P").save(path)
+    assert Image.open(path).mode == "P"
+    label, _view = client.predict(handle_file(str(path)), api_name="/predict_upload")
     assert label["label"] == "8"
 
 
@@ -128,6 +143,16 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
             client.predict(value, api_name=endpoint)
         assert str(error.value) == expected
     assert_answers_a_good_request(client)
+
+
+def test_each_refused_image_is_one_log_line_not_a_traceback(app, client, bad_inputs):
+    refusals = app.log().count("refused image")
+    for case in ("corrupt bytes", "huge image"):
+        with pytest.raises(AppError):
+            client.predict(handle_file(str(bad_inputs[case])), api_name="/predict_upload")
+    log = app.log()
+    assert log.count("refused image") == refusals + 2
+    assert "Traceback" not in log
 
 
 def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):

@@ -10,7 +10,16 @@ import pytest
 from conftest import REPO, run_cli
 from lenet import onnx_export as ox
 from lenet.checkpoint import load_checkpoint, sha256_file
-from lenet.contract import INPUT_NAME, LABELS, OUTPUT_NAME, contract_metadata
+from lenet.contract import (
+    INPUT_DOC,
+    INPUT_NAME,
+    LABELS,
+    MODEL_VERSION,
+    OUTPUT_DOC,
+    OUTPUT_NAME,
+    contract_metadata,
+    identity_metadata,
+)
 from lenet.model import build_model
 
 
@@ -102,6 +111,25 @@ def test_metadata_round_trip(exported, one_epoch_run):
     assert parity["images"] == 10_000
     for key in ("torch_version", "onnx_version", "onnxruntime_version", "export_date", "opset"):
         assert meta[key]
+
+
+def test_the_file_follows_onnx_metadata_conventions(exported):
+    """Producer, model version, author and license keys, and described input and output."""
+    import torch
+
+    fp32, int8 = exported[0], exported[0].with_suffix(".int8.onnx")
+    proto = onnx.load(fp32)
+    # The producer is the tool that wrote the graph: torch's exporter, at torch's version.
+    assert (proto.producer_name, proto.producer_version) == ("pytorch", torch.__version__)
+    for path in (fp32, int8):
+        proto = onnx.load(path)
+        assert proto.model_version == MODEL_VERSION, path
+        assert [i.doc_string for i in proto.graph.input] == [INPUT_DOC], path
+        assert [o.doc_string for o in proto.graph.output] == [OUTPUT_DOC], path
+        # onnxruntime reads them back as a runtime user would.
+        meta = ort.InferenceSession(path).get_modelmeta()
+        assert meta.version == MODEL_VERSION
+        assert identity_metadata().items() <= meta.custom_metadata_map.items(), path
 
 
 def test_int8_is_within_0_3_points_of_fp32(exported, test_arrays):
