@@ -508,7 +508,7 @@ def client_drawing(target: Target) -> str:
     from gradio_client import Client, handle_file
 
     composite = handle_file(str(DEMO_DIR / "examples" / f"{GOOD_DIGIT}.png"))
-    label, _view = Client(target.app.url, verbose=False).predict(
+    label, *_ = Client(target.app.url, verbose=False).predict(
         target.sketch_value(composite=composite), api_name="/predict"
     )
     return label["label"]

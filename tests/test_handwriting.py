@@ -1,0 +1,56 @@
+"""The shipped model on real handwriting from outside MNIST, and on scribbles, via the demo's path.
+
+bench/handwriting.py and bench/scribbles.py report the same on all 2,000 USPS digits and
+270 scribbles; here a sample keeps it quick, with floors a little under those figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.handwriting import DEFAULT_USPS, FORMS, load_usps, read, summary
+from bench.scribbles import SHAPES, TARGET, confident_rate, scribbles
+from conftest import REPO
+
+SAMPLE = 600  # USPS digits: every class is there (the file is not sorted by label)
+# Floors for the sample, under the full-set figures in BENCHMARKS.md.
+MIN_ACCURACY = 0.965
+MAX_ECE = 0.02
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from classifier import DigitClassifier  # demo/ is on sys.path through bench.handwriting
+
+    return DigitClassifier.load(REPO / "demo" / "model.onnx")
+
+
+@pytest.fixture(scope="module")
+def usps() -> tuple[np.ndarray, np.ndarray]:
+    path = Path(DEFAULT_USPS)
+    if not path.is_file():
+        pytest.fail(f"USPS digits not found at {path}")
+    inks, labels = load_usps(path)
+    return inks[:SAMPLE], labels[:SAMPLE]
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_usps_digits_are_read_with_calibrated_confidence(classifier, usps, form):
+    inks, labels = usps
+    assert set(labels) == set(range(10))
+    result = summary(
+        read(classifier, inks, FORMS[form]), labels, classifier.contract.confidence_threshold
+    )
+    assert result["accuracy"] >= MIN_ACCURACY, result
+    assert result["ece"] <= MAX_ECE, result
+    # What the page states with confidence is right more often than the whole.
+    assert result["selective_accuracy"] > result["accuracy"], result
+
+
+def test_scribbles_rarely_get_a_confident_digit(classifier):
+    rates = confident_rate(classifier, scribbles(per_kind=12))
+    assert list(rates) == [*SHAPES, "all"]
+    assert rates["all"][0] <= TARGET, rates
