@@ -31,7 +31,7 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from PIL import Image  # noqa: E402
-from preprocess import to_model_input  # noqa: E402
+from preprocess import ink_map, to_model_input  # noqa: E402
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = DEMO_DIR / "model.onnx"
@@ -51,9 +51,14 @@ BRUSH_RADIUS = 15
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
 TOP_CLASSES = 3
+# Ink smaller than two brush widths (in canvas pixels) is a tap, not a digit; see
+# too_small_for_a_digit(). Ink is where ink_map() is over half strength.
+MIN_DIGIT_EXTENT = 2 * (2 * BRUSH_RADIUS)
+INK_LEVEL = 0.5
 
 EMPTY_MESSAGE = "Draw a digit"
 UPLOAD_MESSAGE = "Upload a photo of a digit"
+DOT_MESSAGE = "Too small for a digit: keep drawing"
 OPENING_MESSAGE = "Opening the example…"
 READING_MESSAGE = "Reading…"
 TURN_HINT = "Turn your phone upright to see the drawing square and the answer together."
@@ -94,6 +99,21 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
     except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
         log.info("unreadable image: %s", error)
         raise gr.Error(UNREADABLE_MESSAGE) from None
+
+
+def too_small_for_a_digit(drawing: np.ndarray) -> bool:
+    """Whether a drawing's ink is too small to be a digit: a tap, not a stroke.
+
+    A single tap leaves one dab of the brush, about 2 * BRUSH_RADIUS across. The model
+    scales any ink up to MNIST's digit box, so a dot would come back as a guess (a 0 or
+    a 9). A digit is drawn several brush widths tall; ink whose longer side is under
+    MIN_DIGIT_EXTENT gets a prompt instead. The model's own "not sure" answer is separate.
+    """
+    rows, cols = np.nonzero(ink_map(drawing) > INK_LEVEL)
+    if rows.size == 0:
+        return False  # no ink: the empty-canvas prompt, from classify()
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    return bool(extent < MIN_DIGIT_EXTENT)
 
 
 def show_message(message: str) -> str:
@@ -235,7 +255,10 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
             value = decode(sketch, payload)
-            return respond(None if value is None else value["composite"])
+            drawing = None if value is None else value["composite"]
+            if drawing is not None and too_small_for_a_digit(drawing):
+                return DOT_MESSAGE, None
+            return respond(drawing)
 
         def predict_upload(
             payload: dict | None,
