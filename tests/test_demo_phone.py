@@ -8,6 +8,8 @@ ratio near 3), so strokes keep every third point: the digits used are straight l
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from demo_helpers import SCREENSHOT_DIR
 from page_helpers import (
@@ -72,9 +74,12 @@ def test_a_phone_visitor_draws_with_a_finger_and_sees_the_answer(browser, app_ur
         expect_prediction(page, "4")
         assert page.evaluate("scrollY") == 0
         answer = page.locator("#prediction").bounding_box()
-        assert answer["y"] >= 0
-        assert answer["y"] + answer["height"] <= page.viewport_size["height"]
-        page.screenshot(path=SCREENSHOT_DIR / f"phone-{phone.replace(' ', '-')}.png")
+        answer_bottom, screen = answer["y"] + answer["height"], page.viewport_size["height"]
+        assert answer["y"] >= 0 and answer_bottom <= screen
+        name = phone.replace(" ", "-")
+        page.screenshot(path=SCREENSHOT_DIR / f"phone-{name}.png")
+        figures = {"screen": screen, "square": side, "answer_bottom": answer_bottom}
+        (SCREENSHOT_DIR / f"phone-{name}.json").write_text(json.dumps(figures))
 
 
 @pytest.mark.parametrize("phone", LANDSCAPE)
