@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from demo_helpers import REPO
+from demo_helpers import REPO, SCREENSHOT_DIR
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
 # isort: split
@@ -52,7 +52,9 @@ Box = tuple[float, float, float, float]  # left, top, width, height in CSS pixel
 @contextmanager
 def open_page(browser: Browser, app_url: str, **context: object) -> Iterator[Page]:
     """The app in a fresh browser context (a device, a colour scheme); afterwards, fail if
-    the page fetched anything from outside the app."""
+    the page fetched anything from outside the app. Screenshots and reports go to
+    SCREENSHOT_DIR."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     browser_context = browser.new_context(**(context or DESKTOP))
     page = browser_context.new_page()
     outside = []

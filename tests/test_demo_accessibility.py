@@ -47,7 +47,6 @@ def test_axe_finds_no_critical_or_serious_violations(browser, app_url, devices, 
             expect_prediction(page, EMPTY_MESSAGE)
         expect(page.locator("#seen img")).to_have_count(0 if done == "nothing" else 1)
         violations = run_axe(page)
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     report = SCREENSHOT_DIR / f"axe-{state.replace(' ', '-')}.json"
     report.write_text(json.dumps(violations, indent=1))
     assert serious(violations) == [], json.dumps(serious(violations), indent=1)
