@@ -193,6 +193,12 @@ def test_the_prediction_follows_the_visible_tab(page, tmp_path):
     page.locator("#upload input[type=file]").set_input_files(photo_of("5", tmp_path / "5.jpg"))
     expect_prediction(page, "5")
     page.screenshot(path=SCREENSHOT_DIR / "uploaded.png")
+    for button in page.locator("#upload button").all():  # full screen, remove, upload, paste
+        if not button.is_visible():
+            continue
+        box = button.bounding_box()
+        name = button.get_attribute("aria-label")
+        assert box["width"] >= MIN_TARGET and box["height"] >= MIN_TARGET, name
 
     page.get_by_role("tab", name="Draw").click()
     expect_prediction(page, "1")
