@@ -20,7 +20,6 @@ it measures is how the uncertainty carries over to shapes never trained on.
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import numpy as np
