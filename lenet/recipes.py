@@ -79,7 +79,7 @@ RECIPES: dict[str, TrainConfig] = {
     "best": TrainConfig(
         recipe="best",
         batch_size=128,
-        epochs=40,
+        epochs=20,
         lr=0.004,
         optimizer="adamw",
         weight_decay=0.05,
