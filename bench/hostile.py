@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from demo_server import DEMO_DIR, RunningApp, app_process, sketch_of, sketchpad_value
 from hostile_http import (
     API,
     NO_ANSWER,
@@ -43,10 +44,6 @@ from hostile_http import (
     timed,
 )
 from PIL import Image
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from demo_helpers import DEMO_DIR, RunningApp, app_process  # noqa: E402
 
 BUDGET_S = 5.0  # every hostile request is answered within this
 MAX_GROWTH_MB = 150  # the server's resident memory may grow this much over the attacks
@@ -91,7 +88,7 @@ class Target:
 
     def sketch_value(self, **parts) -> dict:
         """A Sketchpad value: no background, no layers, no composite, but for `parts`."""
-        return {"background": None, "layers": [], "composite": None, **parts}
+        return {**sketchpad_value(), **parts}
 
 
 @dataclass
@@ -505,11 +502,10 @@ def page_drawing(target: Target) -> str:
 
 def client_drawing(target: Target) -> str:
     """The label for examples/5.png sent through gradio_client, as the tests send it."""
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
-    composite = handle_file(str(DEMO_DIR / "examples" / f"{GOOD_DIGIT}.png"))
     label, *_ = Client(target.app.url, verbose=False).predict(
-        target.sketch_value(composite=composite), api_name="/predict"
+        sketch_of(DEMO_DIR / "examples" / f"{GOOD_DIGIT}.png"), api_name="/predict"
     )
     return label["label"]
 

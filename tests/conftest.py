@@ -103,12 +103,18 @@ def small_run_copy(small_run, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """`python demo/app.py` on a free 127.0.0.1 port, shared by the browser tests."""
-    from demo_helpers import running_app
+def demo_app():
+    """`python demo/app.py` on a free 127.0.0.1 port, shared by the client and browser tests:
+    its URL, process and log (bench/demo_server.py's RunningApp)."""
+    from bench.demo_server import app_process
 
-    with running_app() as url:
-        yield url
+    with app_process() as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_app) -> str:
+    return demo_app.url
 
 
 @pytest.fixture(scope="session")

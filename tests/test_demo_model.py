@@ -13,7 +13,7 @@ import pytest
 from demo_helpers import DEMO_DIR, MODEL_PATH, REPO
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from classifier import DigitClassifier, ModelError
 
 from lenet.contract import contract_metadata
