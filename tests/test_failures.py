@@ -67,10 +67,10 @@ TAMPERED: dict[str, tuple[Tamper, str]] = {
         "its calibration is not a positive temperature",
     ),
 }
-CLI_CASES = [  # one through the scripts in the default run; the rest with -m slow
-    pytest.param(name, marks=[] if i == 0 else [pytest.mark.slow])
-    for i, name in enumerate(TAMPERED)
-]
+SLOW = pytest.mark.slow
+# Through the scripts, one case of each kind runs by default and the rest with -m slow:
+# each case pays torch's import in a fresh process.
+CLI_CASES = [pytest.param(name, marks=[] if i == 0 else SLOW) for i, name in enumerate(TAMPERED)]
 
 # MNIST's test images, damaged three ways.
 DAMAGED: dict[str, tuple[Callable[[bytes], bytes], str]] = {
@@ -125,6 +125,7 @@ def test_train_and_export_refuse_a_checkpoint_with_other_contents(
     assert sorted(p.name for p in path.parent.iterdir()) == ["checkpoint.pt"]
 
 
+@SLOW
 def test_a_training_state_that_does_not_fit_is_refused_before_anything_is_written(
     small_run_copy, mnist_dir, run_cli, one_line_error
 ):
@@ -172,11 +173,7 @@ def test_a_damaged_mnist_file_is_named_in_one_line(damaged_mnist, case):
 
 
 @pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(name, marks=[] if i == 0 else [pytest.mark.slow])
-        for i, name in enumerate(DAMAGED)
-    ],
+    "case", [pytest.param(name, marks=[] if i == 0 else SLOW) for i, name in enumerate(DAMAGED)]
 )
 def test_train_and_export_name_a_damaged_mnist_file(damaged_mnist, tmp_path, case, one_line_error):
     data_dir = damaged_mnist(case)
@@ -208,7 +205,10 @@ def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
         folder.chmod(0o700)
 
 
-@pytest.mark.parametrize("inside", [False, True], ids=["the-folder", "a-folder-in-it"])
+@pytest.mark.parametrize(
+    "inside",
+    [pytest.param(False, id="the-folder"), pytest.param(True, id="a-folder-in-it", marks=SLOW)],
+)
 def test_an_unwritable_out_folder_is_refused_before_training(
     unwritable_folder, mnist_dir, run_cli, inside, one_line_error
 ):
@@ -284,6 +284,7 @@ def test_a_full_disk_while_writing_a_checkpoint_keeps_the_last_one(
     assert not [p for p in run_dir.iterdir() if p.suffix == ".tmp"]  # no half-written file
 
 
+@SLOW
 def test_a_full_disk_while_writing_the_report_loses_nothing(
     small_run, small_disk, mnist_dir, run_cli, one_line_error
 ):
@@ -322,11 +323,12 @@ def model_with_metadata(path: Path, changes: dict[str, str | None]) -> Path:
 @pytest.mark.parametrize(
     ("accuracy", "expected"),
     [
-        (None, "states no test_accuracy in its metadata to check it against"),
-        ("NaN", "states a test_accuracy of 'NaN', not an accuracy in [0, 1]"),
-        ("0.5", "the model's accuracy does not match its metadata"),
+        pytest.param(None, "states no test_accuracy in its metadata", id="missing"),
+        pytest.param("NaN", "states a test_accuracy of 'NaN', not an accuracy", id="NaN"),
+        pytest.param(
+            "0.5", "the model's accuracy does not match its metadata", id="wrong", marks=SLOW
+        ),
     ],
-    ids=["missing", "NaN", "wrong"],
 )
 def test_verify_without_a_checkpoint_fails_unless_the_metadata_claims_the_accuracy(
     tmp_path, mnist_dir, run_cli, accuracy, expected, one_line_error
@@ -338,6 +340,7 @@ def test_verify_without_a_checkpoint_fails_unless_the_metadata_claims_the_accura
     assert expected in one_line_error(result)
 
 
+@SLOW
 def test_verify_without_a_checkpoint_passes_when_the_metadata_is_right(
     tmp_path, mnist_dir, run_cli
 ):
@@ -347,7 +350,9 @@ def test_verify_without_a_checkpoint_passes_when_the_metadata_is_right(
     assert "its metadata claims" in result.stdout
 
 
-@pytest.mark.parametrize("lost", ["the report", "the calibration and the report"])
+@pytest.mark.parametrize(
+    "lost", ["the report", pytest.param("the calibration and the report", marks=SLOW)]
+)
 def test_a_run_killed_before_its_report_is_finished_by_resume(
     small_run_copy, mnist_dir, run_cli, lost, one_line_error
 ):

@@ -96,6 +96,7 @@ def test_corrupt_and_foreign_resume_are_refused_and_left_untouched(
         assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_with_one_line(tmp_path, mnist_dir, run_cli, one_line_error):
     result = run_cli(
         "train.py",

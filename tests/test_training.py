@@ -1,5 +1,7 @@
 """Training on real MNIST: an accuracy floor, checkpoints, exact resume, divergence."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -75,14 +77,16 @@ def test_interrupted_and_resumed_equals_uninterrupted(mnist, tmp_path):
         assert torch.equal(tensor, resumed.state_dict()[name]), name
 
 
-def test_divergence_stops_and_keeps_the_last_good_checkpoint(mnist, tmp_path):
-    _small_run(mnist, tmp_path, epochs=1)
-    before = (tmp_path / "checkpoint.pt").read_bytes()
-    checkpoint = load_checkpoint(tmp_path)
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_run_copy, mnist):
+    before = (small_run_copy / "checkpoint.pt").read_bytes()
+    checkpoint = load_checkpoint(small_run_copy)
     checkpoint["optimizer"]["param_groups"][0]["lr"] = 1e6  # blows up in epoch 2
+    config = dataclasses.replace(TrainConfig(**checkpoint["train_config"]), epochs=2)
+    train, test = mnist
+    train, validation = split_training(train, config)
     with pytest.raises(TrainingDiverged, match="epoch 2.*epoch 1's checkpoint is kept"):
-        _small_run(mnist, tmp_path, epochs=2, resume=checkpoint)
-    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+        fit(config, train, validation, test, small_run_copy, resume=checkpoint, show_progress=False)
+    assert (small_run_copy / "checkpoint.pt").read_bytes() == before
 
 
 def test_the_training_split_holds_out_the_last_images_and_subsets_the_rest(mnist):
