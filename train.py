@@ -246,7 +246,7 @@ def train_and_report(
     checkpoint: dict | None,
     run_dir: Path,
     device,
-    splits,
+    splits: tuple,
     started: float,
 ) -> dict:
     """Train (or finish) the run, print a line per epoch, write its report; its metrics.
@@ -257,22 +257,11 @@ def train_and_report(
     from lenet.checkpoint import CheckpointError
     from lenet.files import WriteError
     from lenet.model import count_parameters
-    from lenet.report import run_metrics, write_history, write_report
+    from lenet.report import run_metrics, write_report
     from lenet.training import TrainingDiverged, fit
 
     train, validation, test = splits
     saved: list[dict] = list(checkpoint["history"]) if checkpoint else []  # epochs in checkpoint
-
-    def on_epoch(row: dict) -> None:
-        saved.append(row)
-        write_history(run_dir, saved)
-        print(
-            f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f}  "
-            f"test loss {row['test_loss']:.4f}  test acc {100 * row['test_accuracy']:.2f}%  "
-            f"{row['train_seconds']:.1f} s",
-            flush=True,
-        )
-
     try:
         model, history, result = fit(
             config,
@@ -282,7 +271,7 @@ def train_and_report(
             run_dir,
             resume=checkpoint,
             max_batches=DRY_RUN_BATCHES if args.dry_run else None,
-            on_epoch=on_epoch,
+            on_epoch=epoch_logger(config, run_dir, saved),
             show_progress=sys.stderr.isatty(),
         )
         metrics = run_metrics(
@@ -302,13 +291,34 @@ def train_and_report(
     except CheckpointError as exc:
         die(str(exc))
     except WriteError as exc:
-        if not saved:
-            die(f"{exc}; no epoch was saved")
-        die(
-            f"{exc}; epoch {len(saved)}'s checkpoint is intact: continue with --resume "
-            f"{run_dir} once it can be written"
+        kept = (
+            f"epoch {len(saved)}'s checkpoint is intact: continue with --resume {run_dir} "
+            "once it can be written"
+            if saved
+            else "no epoch was saved"
         )
+        die(f"{exc}; {kept}")
     return metrics
+
+
+def epoch_logger(config: TrainConfig, run_dir: Path, saved: list[dict]):
+    """fit()'s on_epoch: after each epoch's checkpoint, history.csv and one printed line.
+
+    `saved` is the history the checkpoint holds so far; each epoch's row joins it.
+    """
+    from lenet.report import write_history
+
+    def on_epoch(row: dict) -> None:
+        saved.append(row)
+        write_history(run_dir, saved)
+        print(
+            f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f}  "
+            f"test loss {row['test_loss']:.4f}  test acc {100 * row['test_accuracy']:.2f}%  "
+            f"{row['train_seconds']:.1f} s",
+            flush=True,
+        )
+
+    return on_epoch
 
 
 if __name__ == "__main__":

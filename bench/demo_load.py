@@ -11,14 +11,12 @@ queue-full rejections. Traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import threading
 import time
 
 import numpy as np
-from demo_server import DEMO_DIR, app_process, sketch_of
+from demo_server import DEMO_DIR, app_parser, app_process, sketch_of
 
 EXAMPLES = sorted((DEMO_DIR / "examples").glob("*.png"))
 TIME_LIMIT_S = 120  # per phase
@@ -71,10 +69,7 @@ def phase(url: str, clients: int, requests_each: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
-    )
+    parser = app_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--requests",
         type=int,

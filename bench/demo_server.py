@@ -7,6 +7,7 @@ until it answers, and stops it after; `sketchpad_value` and `sketch_of` are what
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -22,6 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_DIR = REPO / "demo"
 APP_START_TIMEOUT_S = 90  # importing gradio on 2 busy cores can take a while
 POLL_S = 0.1  # how often a starting app is asked whether it answers
+
+
+def app_parser(description: str) -> argparse.ArgumentParser:
+    """A benchmark's parser, with --python: the interpreter that runs the app."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
+    )
+    return parser
 
 
 def sketchpad_value(composite: object = None) -> dict:

@@ -19,7 +19,6 @@ a hundred requests, the largest body sent 21 MB).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import json
@@ -32,7 +31,14 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from demo_server import DEMO_DIR, RunningApp, app_process, sketch_of, sketchpad_value
+from demo_server import (
+    DEMO_DIR,
+    RunningApp,
+    app_parser,
+    app_process,
+    sketch_of,
+    sketchpad_value,
+)
 from hostile_http import (
     API,
     NO_ANSWER,
@@ -126,6 +132,12 @@ def data_url_body(fn_index: int, payload_chunks: Iterator[bytes], payload_len: i
     return len(head) + payload_len + len(tail.encode()), chunks()
 
 
+def post_data_url(target: Target, payload_chunks: Iterator[bytes], payload_len: int) -> Reply:
+    """/predict_upload through the queue with a data: URL of `payload_len` bytes as the image."""
+    body = data_url_body(target.predict_upload, payload_chunks, payload_len)
+    return post_large(target.port, "/queue/join", "application/json", *body, BUDGET_S)
+
+
 def filler(total: int, chunk: int = MB) -> Iterator[bytes]:
     """`total` bytes of base64 'A's, a chunk at a time (the client never holds them all)."""
     block = b"A" * chunk
@@ -207,25 +219,13 @@ def attacks() -> list[Attack]:
             f"predict_upload: {DATA_URL_MB} MB data: URL",
             issue,
             2,
-            lambda t, i: post_large(
-                t.port,
-                "/queue/join",
-                "application/json",
-                *data_url_body(t.predict_upload, filler(DATA_URL_MB * MB), DATA_URL_MB * MB),
-                BUDGET_S,
-            ),
+            lambda t, i: post_data_url(t, filler(DATA_URL_MB * MB), DATA_URL_MB * MB),
         ),
         Attack(
             f"predict_upload: data: URL of a {BIG_SIDE}x{BIG_SIDE} noise PNG",
             issue,
             2,
-            lambda t, i: post_large(
-                t.port,
-                "/queue/join",
-                "application/json",
-                *data_url_body(t.predict_upload, iter([noise]), len(noise)),
-                BUDGET_S,
-            ),
+            lambda t, i: post_data_url(t, iter([noise]), len(noise)),
         ),
         Attack(
             "queue: unknown fn_index (999, -1)",
@@ -582,10 +582,7 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
-    )
+    parser = app_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--app-dir",
         type=Path,

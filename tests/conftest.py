@@ -81,17 +81,8 @@ def one_epoch_run(tmp_path_factory, mnist_dir, run_cli) -> Path:
 def small_run(tmp_path_factory, mnist_dir, run_cli) -> Path:
     """A whole run folder from `train.py`, in seconds: one epoch on 2,000 images."""
     run_dir = tmp_path_factory.mktemp("run") / "small"
-    result = run_cli(
-        "train.py",
-        "--data-dir",
-        str(mnist_dir),
-        "--epochs",
-        "1",
-        "--train-subset",
-        "2000",
-        "--out",
-        str(run_dir),
-    )
+    flags = ["--epochs", "1", "--train-subset", "2000", "--data-dir", str(mnist_dir)]
+    result = run_cli("train.py", *flags, "--out", str(run_dir))
     assert result.returncode == 0, result.stderr
     return run_dir
 

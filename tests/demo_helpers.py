@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from lenet.mnist_files import read_split
 
@@ -41,3 +42,16 @@ def ink_extent(image: np.ndarray) -> tuple[int, int]:
     """(height, width) of the bounding box of the non-zero pixels."""
     rows, cols = np.nonzero(image)
     return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def model_with_metadata(path: Path, changes: dict[str, str | None]) -> Path:
+    """demo/model.onnx with metadata entries replaced (or removed, for None), saved to `path`."""
+    model = onnx.load(str(MODEL_PATH))
+    props = {p.key: p.value for p in model.metadata_props}
+    props.update(changes)
+    del model.metadata_props[:]
+    for key, value in props.items():
+        if value is not None:
+            model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(path))
+    return path

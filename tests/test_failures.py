@@ -15,16 +15,15 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import onnx
 import pytest
 import torch
+from demo_helpers import MODEL_PATH, model_with_metadata
 
 from lenet.checkpoint import CheckpointError, load_checkpoint
 from lenet.mnist_files import DataError, read_split, split_files
 from lenet.report import CONFUSION_NAME, CURVES_NAME, METRICS_NAME, REPORT_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = REPO / "demo" / "model.onnx"
 DISK_BYTES = 4 * 1024 * 1024  # the small disk: room for a run folder (~0.5 MB) and its filler
 LEFT_FOR_A_CHECKPOINT = 64 * 1024  # less than a checkpoint (~370 KB) needs
 LEFT_FOR_A_REPORT = 16 * 1024  # room for history.csv, not for curves.png (~35 KB)
@@ -180,7 +179,7 @@ def test_train_and_export_name_a_damaged_mnist_file(damaged_mnist, tmp_path, cas
     run_dir = tmp_path / "run"
     runs = {
         "train.py": ["--data-dir", str(data_dir), "--epochs", "1", "--out", str(run_dir)],
-        "export.py": ["--verify", str(SHIPPED), "--data-dir", str(data_dir)],
+        "export.py": ["--verify", str(MODEL_PATH), "--data-dir", str(data_dir)],
     }
     for result in run_together(runs):
         line = one_line_error(result)
@@ -305,19 +304,6 @@ def test_a_full_disk_while_writing_the_report_loses_nothing(
     assert result.returncode == 0, result.stderr
     assert all((run_dir / name).stat().st_size > 0 for name in REPORT_NAMES)
     assert (run_dir / "checkpoint.pt").read_bytes() == before
-
-
-def model_with_metadata(path: Path, changes: dict[str, str | None]) -> Path:
-    """The shipped model with metadata entries replaced (None: removed), saved to `path`."""
-    model = onnx.load(str(SHIPPED))
-    props = {p.key: p.value for p in model.metadata_props}
-    props.update(changes)
-    del model.metadata_props[:]
-    for key, value in props.items():
-        if value is not None:
-            model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
-    return path
 
 
 @pytest.mark.parametrize(

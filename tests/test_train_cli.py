@@ -33,23 +33,30 @@ def test_dry_run_writes_a_complete_run_folder(tmp_path, mnist_dir, run_cli):
     assert "epoch   1/1" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
-        (["--epochs", "-3"], "--epochs: must be a positive integer, got -3"),
-        (["--epochs", "two"], "--epochs: invalid int value: 'two'"),
-        (["--batch-size", "0"], "--batch-size: must be a positive integer"),
-        (["--lr", "-0.1"], "--lr: must be a positive number"),
-        (["--lr", "nan"], "--lr: must be a positive number"),
-        (["--momentum", "1.5"], "--momentum: must be in [0, 1)"),
-        (["--optimizer", "adam"], "--optimizer: invalid choice: 'adam'"),
-        (["--schedule", "cosine"], "--schedule: invalid choice: 'cosine'"),
-        (["--seed", "99999999999999999999"], "--seed: must fit in 64 bits"),
-        (["--validation", "70000"], "--validation: cannot hold out 70,000 of 60,000 images"),
-        (["--device", "tpu"], "unknown device 'tpu'"),
-    ],
-)
+# Refused by TrainConfig, where every setting is checked, before torch is imported.
+CONFIG_REFUSES = [
+    (["--epochs", "0"], "--epochs: must be a positive integer, got 0"),
+    (["--epochs", "-3"], "--epochs: must be a positive integer, got -3"),
+    (["--batch-size", "0"], "--batch-size: must be a positive integer"),
+    (["--lr", "-0.1"], "--lr: must be a positive number"),
+    (["--lr", "nan"], "--lr: must be a positive number"),
+    (["--momentum", "1.5"], "--momentum: must be in [0, 1)"),
+    (["--seed", "99999999999999999999"], "--seed: must fit in 64 bits"),
+]
+# Refused by argparse: not a number, not one of the choices.
+PARSER_REFUSES = [
+    (["--epochs", "two"], "--epochs: invalid int value: 'two'"),
+    (["--optimizer", "adam"], "--optimizer: invalid choice: 'adam'"),
+    (["--schedule", "cosine"], "--schedule: invalid choice: 'cosine'"),
+]
+# Refused once the data and the devices are known.
+LATER_REFUSED = [
+    (["--validation", "70000"], "--validation: cannot hold out 70,000 of 60,000 images"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), CONFIG_REFUSES + PARSER_REFUSES + LATER_REFUSED)
 def test_bad_values_get_one_line(args, expected, mnist_dir, tmp_path, run_cli, one_line_error):
     result = run_cli("train.py", *args, "--data-dir", str(mnist_dir), "--out", str(tmp_path))
     assert expected in one_line_error(result)
