@@ -24,7 +24,7 @@ from PIL import Image, ImageFilter
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "demo")]  # lenet, and the demo's own modules
 
-from app import CANVAS_SIZE  # noqa: E402
+from canvas import CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
 from preprocess import to_model_input  # noqa: E402
 

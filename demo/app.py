@@ -38,6 +38,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 import guard  # noqa: E402
 import numpy as np  # noqa: E402
+from canvas import BRUSH_RADIUS, CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from PIL import Image  # noqa: E402
 from preprocess import ink_map, to_model_input  # noqa: E402
@@ -49,14 +50,6 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 PAGE_CSS = DEMO_DIR / "page.css"  # layout and accessibility fixes Gradio has no option for
 PAGE_JS = DEMO_DIR / "page.js"
 
-# The canvas and brush are chosen together. The canvas is shown at 1:1 (it is not
-# scaled up to fill its box), so 400 px gives room to draw. A digit drawn across
-# about two thirds of it (~270 px tall) with the 30 px brush (the Sketchpad draws
-# strokes twice the radius wide) comes out, scaled to MNIST's 20 px box, with
-# strokes ~2 px wide: MNIST's median. preprocess.py corrects strokes that still
-# come out too thin or too thick (a digit drawn very small or very large).
-CANVAS_SIZE = 400
-BRUSH_RADIUS = 15
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
 TOP_CLASSES = 3
