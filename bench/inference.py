@@ -81,7 +81,6 @@ def main() -> None:
     import onnxruntime as ort
 
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, CPU, real MNIST test images")
-    print(f"int8 (QDQ) {len(int8) / 1024:.0f} KiB vs fp32 {len(fp32) / 1024:.0f} KiB")
     if args.checkpoint:
         int8_against_fp32(fp32, int8, images, test.labels.numpy())
     (fp32_p50, fp32_p99), (int8_p50, int8_p99) = (alone_ms(m, images[0]) for m in (fp32, int8))
