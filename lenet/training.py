@@ -151,7 +151,7 @@ def step_loss(
     digits = augment(x) if config.augment else x
     if not config.outlier_exposure:
         return F.cross_entropy(model(digits), y, label_smoothing=config.label_smoothing)
-    outliers = outlier_batch(x, y, round(len(y) * OUTLIER_SHARE))
+    outliers = outlier_batch(round(len(y) * OUTLIER_SHARE), x.device)
     logits = model(torch.cat([digits, outliers]))
     loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=config.label_smoothing)
     uniform = -F.log_softmax(logits[len(y) :], 1).mean()
