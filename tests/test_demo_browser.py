@@ -28,7 +28,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import (
     CANVAS_SIZE,
     EMPTY_MESSAGE,
@@ -37,6 +37,8 @@ from app import (
     UPLOAD_MESSAGE,
     VIEW_SCALE,
 )
+
+pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
 DRAWN_DIGITS = "0123456789"
 MIN_TARGET = 24  # px: WCAG 2.2's minimum target size (2.5.8)
