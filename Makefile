@@ -7,6 +7,9 @@ PYTHON ?= python3
 MNIST_DIR ?= $(abspath ../shared/mnist)
 # The demo's Gradio is the Space's sdk_version: written once, in demo/README.md.
 GRADIO_VERSION := $(shell sed -n 's/^sdk_version: *//p' demo/README.md)
+# axe-core, injected into the page by the accessibility tests.
+AXE_CORE_VERSION := 4.14.1
+AXE_JS := .axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test model lint
 
@@ -15,7 +18,7 @@ demo: .venv-demo/.installed
 
 # Everything, the slow tests included (a fresh demo venv); `.venv/bin/python -m pytest`
 # alone skips those.
-test: .venv/.installed chromium
+test: .venv/.installed chromium $(AXE_JS)
 	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest -m ""
 
 # The shipped demo model, from a clean checkout: train with the best recipe, then export.
@@ -35,6 +38,14 @@ lint: .venv/.installed
 	$(PYTHON) -m venv .venv-demo
 	.venv-demo/bin/pip install --quiet --disable-pip-version-check \
 		-r demo/requirements.txt gradio==$(GRADIO_VERSION)
+	touch $@
+
+# npm installs the pinned axe-core into the ignored .axe/ (Debian's npm where it is missing).
+$(AXE_JS): Makefile
+	@command -v npm >/dev/null || { \
+		echo "installing Debian's npm for axe-core"; \
+		apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	npm install --silent --no-save --no-package-lock --prefix .axe axe-core@$(AXE_CORE_VERSION)
 	touch $@
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).

@@ -21,6 +21,7 @@ import atexit
 import contextlib
 import hashlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -39,12 +40,14 @@ import guard  # noqa: E402
 import numpy as np  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from PIL import Image  # noqa: E402
-from preprocess import to_model_input  # noqa: E402
+from preprocess import ink_map, to_model_input  # noqa: E402
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = DEMO_DIR / "model.onnx"
 MODEL_ENV = "LENET_MODEL"
 EXAMPLES_DIR = DEMO_DIR / "examples"
+PAGE_CSS = DEMO_DIR / "page.css"  # layout and accessibility fixes Gradio has no option for
+PAGE_JS = DEMO_DIR / "page.js"
 
 # The canvas and brush are chosen together. The canvas is shown at 1:1 (it is not
 # scaled up to fill its box), so 400 px gives room to draw. A digit drawn across
@@ -54,11 +57,20 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 # come out too thin or too thick (a digit drawn very small or very large).
 CANVAS_SIZE = 400
 BRUSH_RADIUS = 15
-TOOLBAR_HEIGHT = 60  # px above the Sketchpad's canvas, and the label above an image
+TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
 TOP_CLASSES = 3
+# Ink smaller than two brush widths (in canvas pixels) is a tap, not a digit; see
+# too_small_for_a_digit(). Ink is where ink_map() is over half strength.
+MIN_DIGIT_EXTENT = 2 * (2 * BRUSH_RADIUS)
+INK_LEVEL = 0.5
 
 EMPTY_MESSAGE = "Draw a digit"
+UPLOAD_MESSAGE = "Upload a photo of a digit"
+DOT_MESSAGE = "Too small for a digit: keep drawing"
+OPENING_MESSAGE = "Opening the example…"
+READING_MESSAGE = "Reading…"
+TURN_HINT = "Turn your phone upright to see the drawing square and the answer together."
 UNREADABLE_MESSAGE = "Could not read that file as an image. Try a PNG or JPEG."
 TOO_LARGE_MESSAGE = "That image is too large. Use one under {megapixels} megapixels."
 
@@ -86,21 +98,6 @@ log = logging.getLogger("demo")
 # twice that: so anything over MAX_PIXELS is refused (decode() turns it into a message).
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
 
-# The Sketchpad opens, and reopens after Clear, with no tool selected and a "select the
-# draw tool" prompt (the `.empty` overlay). Select the brush whenever that prompt shows,
-# so people can draw straight away. The brush is the first round tool button; its
-# aria-label is translated, so it is not matched by name.
-SELECT_BRUSH_JS = """
-() => {
-  const selectBrush = () => {
-    const canvas = document.getElementById("canvas");
-    if (canvas?.querySelector(".empty")) canvas.querySelector("button.quite-round")?.click();
-  };
-  new MutationObserver(selectBrush).observe(document.body, {childList: true, subtree: true});
-  selectBrush();
-}
-"""
-
 
 def decode(component: gr.components.Component, payload: dict | None) -> np.ndarray | dict | None:
     """Gradio's own decoding of an image payload, with failures turned into short messages.
@@ -127,6 +124,26 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
     except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
         log.info("refused image: unreadable: %s", error)
         raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
+
+
+def too_small_for_a_digit(drawing: np.ndarray) -> bool:
+    """Whether a drawing's ink is too small to be a digit: a tap, not a stroke.
+
+    A single tap leaves one dab of the brush, about 2 * BRUSH_RADIUS across. The model
+    scales any ink up to MNIST's digit box, so a dot would come back as a guess (a 0 or
+    a 9). A digit is drawn several brush widths tall; ink whose longer side is under
+    MIN_DIGIT_EXTENT gets a prompt instead. The model's own "not sure" answer is separate.
+    """
+    rows, cols = np.nonzero(ink_map(drawing) > INK_LEVEL)
+    if rows.size == 0:
+        return False  # no ink: the empty-canvas prompt, from classify()
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    return bool(extent < MIN_DIGIT_EXTENT)
+
+
+def show_message(message: str) -> str:
+    """A browser-side event function: `message` as the answer and no model view, at once."""
+    return f"() => [{{label: {json.dumps(message)}}}, null, {json.dumps(message)}]"
 
 
 def classify(
@@ -209,15 +226,20 @@ def concurrency_limit() -> int:
 
 
 def build_app(classifier: DigitClassifier) -> gr.Blocks:
-    """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input."""
+    """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input.
+
+    On a wide screen the tabs sit left of the prediction and the model view; on a phone
+    the columns stack, so the prediction comes straight under the drawing square and the
+    examples after it (page.css sizes the square to fit the screen).
+    """
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
     with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
-        gr.Markdown(f"## Draw a digit\n{classifier.describe()}")
-        with gr.Row(equal_height=False):
+        gr.Markdown(f"# Draw a digit\n{classifier.describe()}", elem_id="intro")
+        gr.Markdown(TURN_HINT, elem_id="turn-hint")  # page.css shows it on a sideways phone
+        with gr.Row(equal_height=False, elem_id="layout"):
             with gr.Column():
-                with gr.Tab("Draw"):
+                with gr.Tab("Draw") as draw_tab:
                     sketch = gr.Sketchpad(
-                        label="Canvas",
                         canvas_size=(CANVAS_SIZE, CANVAS_SIZE),
                         brush=gr.Brush(
                             default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"
@@ -225,18 +247,10 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                         layers=False,
                         transforms=(),
                         type="numpy",
-                        # The editor zooms a fresh canvas to fit its box but resets to 1:1 on
-                        # Clear; with room for just the toolbar, both are 1:1.
-                        height=CANVAS_SIZE + TOOLBAR_HEIGHT,
-                        elem_id="canvas",
+                        show_label=False,  # the tab names it; page.js names the canvas
+                        elem_id="canvas",  # page.css makes the canvas element the square
                     )
-                    examples = gr.Examples(
-                        examples=[[str(path)] for path in sorted(EXAMPLES_DIR.glob("*.png"))],
-                        inputs=sketch,
-                        label="Example drawings",
-                        cache_examples=False,
-                    )
-                with gr.Tab("Upload"):
+                with gr.Tab("Upload") as upload_tab:
                     upload = gr.Image(
                         label="A photo or scan of one digit, dark on light or light on dark",
                         sources=["upload", "clipboard"],
@@ -257,12 +271,22 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                 )
                 seen = gr.Image(
                     label="What the model sees (28x28)",
+                    alt_text="The 28x28 image the model reads, enlarged",
                     format="png",  # lossless: the pixels are the point
                     interactive=False,
                     buttons=[],
                     height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
                     elem_id="seen",
                 )
+        # Below both columns, so that on a phone they come after the prediction.
+        example_paths = sorted(EXAMPLES_DIR.glob("*.png"))
+        examples = gr.Examples(
+            examples=[[str(path)] for path in example_paths],
+            inputs=sketch,
+            label="Example drawings: open one in the drawing square",
+            example_labels=[f"Example {path.stem}" for path in example_paths],
+            cache_examples=False,
+        )
 
         listener = {
             "outputs": [label, seen, answer],
@@ -282,10 +306,15 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
             """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
             value = decode(sketch, guard.composite_only(payload))
-            return respond(None if value is None else value["composite"])
+            drawing = None if value is None else value["composite"]
+            if drawing is not None and too_small_for_a_digit(drawing):
+                return DOT_MESSAGE, None, DOT_MESSAGE
+            return respond(drawing)
 
         def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
             """Classify an uploaded photo or scan of one digit."""
+            if payload is None:
+                return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE
             return respond(decode(upload, payload))
 
         drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
@@ -299,9 +328,57 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
             show_progress="hidden",
             api_visibility="private",
         )
-        upload.change(predict_upload, inputs=upload, api_name="predict_upload", **listener)
+        # `input` is the visitor's upload or removal, once; `change` fired twice for a
+        # corrupt file (two error toasts). A failed upload shows one error and leaves no
+        # stale answer: the file, the prediction and the model view are all cleared.
+        uploaded = upload.input(
+            predict_upload, inputs=upload, api_name="predict_upload", **listener
+        )
+        uploaded.failure(
+            lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, None),
+            outputs=[label, seen, answer, upload],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+
+        # An example click answers at once, in the browser: loading the example takes a
+        # second or more. (The Dataset's `select` fires with its `click`; a listener on
+        # `click` itself would wait for Gradio's own example-loading call to return.)
         # Loading an example into the Sketchpad does not fire its change event.
-        examples.load_input_event.then(predict, inputs=sketch, api_visibility="private", **listener)
+        examples.dataset.select(
+            None, js=show_message(OPENING_MESSAGE), outputs=[label, seen, answer]
+        )
+        example_read = examples.load_input_event.then(
+            predict, inputs=sketch, api_visibility="private", **listener
+        )
+
+        # The prediction and the model view belong to the visible tab. Opening a tab
+        # blanks them at once (in the browser), then reads the open tab's image again.
+        drawing_read = draw_tab.select(
+            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer]
+        ).then(predict, inputs=sketch, api_visibility="private", **listener)
+        upload_read = upload_tab.select(
+            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer]
+        ).then(predict_upload, inputs=upload, api_visibility="private", **listener)
+        # It also cancels answers still on their way for the other tab, and shows the
+        # examples (drawings) with the Draw tab only.
+        draw_tab.select(
+            lambda: gr.Dataset(visible=True),
+            outputs=examples.dataset,
+            cancels=[uploaded, upload_read],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        upload_tab.select(
+            lambda: gr.Dataset(visible=False),
+            outputs=examples.dataset,
+            cancels=[drawn, example_read, drawing_read],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
     return app
 
 
@@ -376,7 +453,8 @@ def main() -> None:
             max_file_size=MAX_FILE_SIZE,
             allowed_paths=[],
             ssr_mode=False,
-            js=SELECT_BRUSH_JS,
+            js=PAGE_JS.read_text(),
+            css_paths=[PAGE_CSS],
             # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
             theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
             state_session_capacity=STATE_SESSIONS,

@@ -1,8 +1,9 @@
-"""Shared fixtures: the real MNIST files, loaded once, and small real trainings."""
+"""Shared fixtures: the real MNIST files, small real trainings, the running app and Chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,43 @@ def one_epoch_run(tmp_path_factory, mnist_dir) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """`python demo/app.py` on a free 127.0.0.1 port, shared by the browser tests."""
+    from demo_helpers import running_app
+
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's headless Chromium (Playwright cannot download its own browsers here)."""
+    from page_helpers import CHROMIUM_ARGS
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed (apt-get install -y chromium)")
+    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def devices(playwright) -> dict[str, dict]:
+    """Playwright's device descriptors (viewport, scale, touch, user agent) by name, as
+    options for a browser context."""
+    return {
+        name: {key: value for key, value in device.items() if key != "default_browser_type"}
+        for name, device in playwright.devices.items()
+    }

@@ -14,14 +14,18 @@ import pytest
 from demo_helpers import DEMO_DIR, MODEL_PATH, app_process
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from PIL import Image
+from PIL import Image, ImageDraw
 
 # isort: split
 # The demo's modules, importable once demo_helpers has put demo/ on sys.path.
 from app import (
+    BRUSH_RADIUS,
+    CANVAS_SIZE,
+    DOT_MESSAGE,
     EMPTY_MESSAGE,
     MAX_FILE_SIZE,
     MAX_PIXELS,
+    MIN_DIGIT_EXTENT,
     TOO_LARGE_MESSAGE,
     UNREADABLE_MESSAGE,
 )
@@ -153,6 +157,28 @@ def test_each_refused_image_is_one_log_line_not_a_traceback(app, client, bad_inp
     log = app.log()
     assert log.count("refused image") == refusals + 2
     assert "Traceback" not in log
+
+
+def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
+    # What one tap leaves on the canvas: a single dab of the app's brush.
+    tap = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
+    centre = CANVAS_SIZE // 2
+    low, high = centre - BRUSH_RADIUS, centre + BRUSH_RADIUS
+    ImageDraw.Draw(tap).ellipse((low, low, high, high), fill="black")
+    tap.save(tmp_path / "tap.png")
+    label, view, answer = client.predict(sketch(tmp_path / "tap.png"), api_name="/predict")
+    assert label["label"] == DOT_MESSAGE and not label.get("confidences")
+    assert view is None and answer == DOT_MESSAGE
+
+    # A digit drawn small, but bigger than a dot, is still read.
+    small = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
+    side = 2 * MIN_DIGIT_EXTENT
+    digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA").resize((side, side))
+    small.paste(digit, (centre - side // 2, centre - side // 2))
+    small.save(tmp_path / "small.png")
+    label, view, _answer = client.predict(sketch(tmp_path / "small.png"), api_name="/predict")
+    assert label["label"] != DOT_MESSAGE and label.get("confidences")
+    assert view is not None
 
 
 def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):

@@ -19,7 +19,8 @@ def test_seed_recipe_is_the_seeds_hyperparameters():
 def test_best_and_fast_resolve_to_what_they_claim():
     best = resolve_config("best", {})
     assert best.recipe == "best" and best.augment and best.schedule == "onecycle"
-    assert (best.conv_dropout, best.fc_dropout, best.label_smoothing) == (0.0, 0.2, 0.05)
+    assert (best.conv_dropout, best.fc_dropout, best.label_smoothing) == (0.0, 0.2, 0.0)
+    assert best.outlier_exposure > 0 and best.validation == 5000
     assert (best.optimizer, best.epochs, best.batch_size, best.lr) == ("adamw", 40, 128, 0.004)
     fast = resolve_config("fast", {})
     assert fast.recipe == "fast" and not fast.augment

@@ -1,0 +1,95 @@
+"""The app on emulated phones (Playwright's iPhone 13 and Pixel 7: viewport, pixel ratio,
+touch, mobile user agent), used with a finger: touch events through the DevTools
+Protocol, as a touch screen sends them.
+
+Each touch event takes a good fraction of a second here (software WebGL at a pixel
+ratio near 3), so strokes keep every third point: the digits used are straight lines.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from demo_helpers import SCREENSHOT_DIR
+from page_helpers import (
+    drawable_square,
+    expect_brush_selected,
+    expect_prediction,
+    open_page,
+    stroke_points,
+    touch,
+)
+from playwright.sync_api import expect
+
+# isort: split
+# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+from app import DOT_MESSAGE, EMPTY_MESSAGE
+
+PORTRAIT = ["iPhone 13", "Pixel 7"]
+LANDSCAPE = ["iPhone 13 landscape", "Pixel 7 landscape"]
+TOUCH_STEP = 3  # keep every third point of a stroke (the corners of a 4 are among them)
+SWIPE = 150  # px a finger moves up the page to scroll it
+SWIPE_STEPS = 5
+# Swipes start this far outside the square (the issue's "8 px above", "30 px to its left").
+OUTSIDE_ABOVE = 8
+OUTSIDE_LEFT = 30
+SWIPE_REST_S = 0.3  # the finger rests before it lifts: no fling to outlast the test
+TAP_AT = 0.6  # x and y, as fractions of the side: on the 4's upright, which covers the dot
+
+
+def swipe_starts(square: tuple[float, float, float, float]) -> dict[str, tuple[float, float]]:
+    left, top, side, _ = square
+    return {
+        "above": (left + side / 2, top - OUTSIDE_ABOVE),
+        "left of": (left - OUTSIDE_LEFT, top + side / 2),
+    }
+
+
+@pytest.mark.parametrize("phone", PORTRAIT)
+def test_a_phone_visitor_draws_with_a_finger_and_sees_the_answer(browser, app_url, devices, phone):
+    with open_page(browser, app_url, **devices[phone]) as page:
+        cdp = page.context.new_cdp_session(page)
+        expect_brush_selected(page)
+        expect(page.locator("#turn-hint")).to_be_hidden()
+
+        # A swipe that starts outside the square scrolls the page and draws nothing.
+        for where, (x, y) in swipe_starts(drawable_square(page)).items():
+            swipe = [(x, y - SWIPE * i / SWIPE_STEPS) for i in range(SWIPE_STEPS + 1)]
+            touch(cdp, swipe, rest_s=SWIPE_REST_S)
+            assert page.evaluate("scrollY") > 0, f"a swipe from {where} the square"
+            page.evaluate("scrollTo(0, 0)")
+        expect(page.locator('#canvas button[aria-label="Undo"]')).to_be_disabled()  # no stroke
+        expect_prediction(page, EMPTY_MESSAGE)
+
+        # A single tap is a dot, not a digit: no guess.
+        left, top, side, _ = drawable_square(page)
+        touch(cdp, [(left + TAP_AT * side, top + TAP_AT * side)])
+        expect_prediction(page, DOT_MESSAGE)
+        expect(page.locator("#prediction .confidence-set")).to_have_count(0)
+
+        # A digit drawn with a finger: its answer, whole, on screen without scrolling.
+        for points in stroke_points(page, "4", step=TOUCH_STEP):
+            touch(cdp, points)
+        expect_prediction(page, "4")
+        assert page.evaluate("scrollY") == 0
+        answer = page.locator("#prediction").bounding_box()
+        answer_bottom, screen = answer["y"] + answer["height"], page.viewport_size["height"]
+        assert answer["y"] >= 0 and answer_bottom <= screen
+        name = phone.replace(" ", "-")
+        page.screenshot(path=SCREENSHOT_DIR / f"phone-{name}.png")
+        figures = {"screen": screen, "square": side, "answer_bottom": answer_bottom}
+        (SCREENSHOT_DIR / f"phone-{name}.json").write_text(json.dumps(figures))
+
+
+@pytest.mark.parametrize("phone", LANDSCAPE)
+def test_a_phone_held_sideways_shows_the_whole_square_and_says_to_turn_it(
+    browser, app_url, devices, phone
+):
+    with open_page(browser, app_url, **devices[phone]) as page:
+        expect(page.locator("#turn-hint")).to_be_visible()
+        # Scrolled to, the whole square and its toolbar fit on the screen.
+        toolbar = page.locator("#canvas .toolbar-wrap").bounding_box()
+        _, top, side, _ = drawable_square(page)
+        assert top + side - toolbar["y"] <= page.viewport_size["height"]
+        page.screenshot(path=SCREENSHOT_DIR / f"phone-{phone.replace(' ', '-')}.png")
