@@ -39,8 +39,9 @@ import gradio as gr  # noqa: E402
 import guard  # noqa: E402
 import numpy as np  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
+from number import read_number  # noqa: E402
 from PIL import Image  # noqa: E402
-from preprocess import ink_map, to_model_input  # noqa: E402
+from preprocess import ink_map, ink_to_model_input, to_model_input  # noqa: E402
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = DEMO_DIR / "model.onnx"
@@ -64,6 +65,12 @@ TOP_CLASSES = 3
 # too_small_for_a_digit(). Ink is where ink_map() is over half strength.
 MIN_DIGIT_EXTENT = 2 * (2 * BRUSH_RADIUS)
 INK_LEVEL = 0.5
+# A number's inputs are shown side by side, at the largest whole scale up to VIEW_SCALE
+# that keeps the strip within STRIP_WIDTH px (the output column's width on a laptop),
+# with a grey bar one model pixel wide between them, so the cuts show.
+STRIP_WIDTH = 560
+STRIP_GAP = 1
+STRIP_GAP_LEVEL = 0.5
 
 EMPTY_MESSAGE = "Draw a digit"
 UPLOAD_MESSAGE = "Upload a photo of a digit"
@@ -126,15 +133,15 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
         raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
 
 
-def too_small_for_a_digit(drawing: np.ndarray) -> bool:
-    """Whether a drawing's ink is too small to be a digit: a tap, not a stroke.
+def too_small_for_a_digit(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (from ink_map()) is too small to be a digit: a tap, not a stroke.
 
     A single tap leaves one dab of the brush, about 2 * BRUSH_RADIUS across. The model
     scales any ink up to MNIST's digit box, so a dot would come back as a guess (a 0 or
     a 9). A digit is drawn several brush widths tall; ink whose longer side is under
     MIN_DIGIT_EXTENT gets a prompt instead. The model's own "not sure" answer is separate.
     """
-    rows, cols = np.nonzero(ink_map(drawing) > INK_LEVEL)
+    rows, cols = np.nonzero(ink > INK_LEVEL)
     if rows.size == 0:
         return False  # no ink: the empty-canvas prompt, from classify()
     extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
@@ -142,8 +149,9 @@ def too_small_for_a_digit(drawing: np.ndarray) -> bool:
 
 
 def show_message(message: str) -> str:
-    """A browser-side event function: `message` as the answer and no model view, at once."""
-    return f"() => [{{label: {json.dumps(message)}}}, null, {json.dumps(message)}]"
+    """A browser-side event function: `message` as the answer, no model view and no digit
+    table, at once."""
+    return f'() => [{{label: {json.dumps(message)}}}, null, {json.dumps(message)}, ""]'
 
 
 def classify(
@@ -156,13 +164,48 @@ def classify(
     """
     contract = classifier.contract
     x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
+    return classify_input(classifier, x)
+
+
+def classify_input(
+    classifier: DigitClassifier, x: np.ndarray | None
+) -> tuple[dict[str, float] | str, str, np.ndarray | None]:
+    """classify() from the model input on; None is a drawing with no ink."""
     if x is None:
         return EMPTY_MESSAGE, EMPTY_MESSAGE, None
+    contract = classifier.contract
     probabilities = classifier.probabilities(x[np.newaxis])[0]
     scores = dict(zip(contract.labels, probabilities.tolist(), strict=True))
-    view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
     answer = verdict(scores, contract.confidence_threshold)
-    return scores, answer, (view * 255).round().astype(np.uint8)
+    return scores, answer, model_view(x[np.newaxis])
+
+
+def read_drawing(
+    classifier: DigitClassifier, drawing: np.ndarray | None
+) -> tuple[dict[str, float] | str, str, np.ndarray | None, str]:
+    """The Draw tab's reading of a drawing: a number of up to number.MAX_DIGITS digits.
+
+    Returns what classify() returns, then each digit's guesses as a Markdown table. A
+    drawing of one digit is read exactly as classify() reads it, with no table; a tap
+    gets DOT_MESSAGE. For several digits, the scores are the most probable readings of
+    the whole number ("2026"), the answer names it, and the view shows the digits'
+    inputs side by side.
+    """
+    if drawing is None:
+        return *classify_input(classifier, None), ""
+    ink = ink_map(drawing)
+    if too_small_for_a_digit(ink):
+        return DOT_MESSAGE, DOT_MESSAGE, None, ""
+    contract = classifier.contract
+    number = read_number(classifier, ink, TOP_CLASSES)
+    if number is None:  # no ink, one digit, or too many pieces for a number
+        x = ink_to_model_input(ink, contract.image_size, contract.digit_box)
+        return *classify_input(classifier, x), ""
+    threshold = contract.confidence_threshold
+    sure = bool((number.probabilities.max(axis=1) >= threshold).all())
+    answer = number_verdict(number.readings, sure)
+    table = digit_table(number.probabilities, contract.labels, threshold)
+    return number.readings, answer, model_view(number.inputs), table
 
 
 def verdict(scores: dict[str, float], threshold: float) -> str:
@@ -175,6 +218,40 @@ def verdict(scores: dict[str, float], threshold: float) -> str:
     if scores[best] >= threshold:
         return f"It's a {best}"
     return f"Not sure. Probably a {best}; could be a {second}"
+
+
+def number_verdict(readings: dict[str, float], sure: bool) -> str:
+    """The answer for a number: sure if every digit is (see verdict); else its two best readings."""
+    best, second = list(readings)[:2]
+    if sure:
+        return f"It's {best}"
+    return f"Not sure. Probably {best}; could be {second}"
+
+
+def digit_table(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float) -> str:
+    """A Markdown table of each digit's answer (see verdict) and top guesses, left to right."""
+    rows = ["| Digit | Answer | Top guesses |", "| --- | --- | --- |"]
+    for position, row in enumerate(probabilities, start=1):
+        scores = dict(zip(labels, row.tolist(), strict=True))
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:TOP_CLASSES]
+        guesses = ", ".join(f"{label} ({scores[label]:.1%})" for label in top)
+        rows.append(f"| {position} | {verdict(scores, threshold)} | {guesses} |")
+    return "\n".join(rows)
+
+
+def model_view(inputs: np.ndarray) -> np.ndarray:
+    """Model inputs (N, size, size) in [0, 1] as one uint8 image with sharp, enlarged pixels.
+
+    One input is shown at VIEW_SCALE; several side by side, as large as STRIP_WIDTH allows.
+    """
+    count, size, _ = inputs.shape
+    width = count * size + (count - 1) * STRIP_GAP
+    scale = VIEW_SCALE if count == 1 else max(1, min(VIEW_SCALE, STRIP_WIDTH // width))
+    row = np.full((size, width), STRIP_GAP_LEVEL, dtype=np.float32)
+    for i, x in enumerate(inputs):
+        row[:, i * (size + STRIP_GAP) : i * (size + STRIP_GAP) + size] = x
+    view = np.kron(row, np.ones((scale, scale), dtype=np.float32))  # sharp pixels
+    return (view * 255).round().astype(np.uint8)
 
 
 class ViewFiles:
@@ -234,7 +311,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
     """
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
     with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
-        gr.Markdown(f"# Draw a digit\n{classifier.describe()}", elem_id="intro")
+        gr.Markdown(f"# Draw a digit or a number\n{classifier.describe()}", elem_id="intro")
         gr.Markdown(TURN_HINT, elem_id="turn-hint")  # page.css shows it on a sideways phone
         with gr.Row(equal_height=False, elem_id="layout"):
             with gr.Column():
@@ -278,6 +355,9 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
                     height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
                     elem_id="seen",
                 )
+                # Each digit of a number, in the strip's order; empty (and so unseen, last in
+                # the column) for one digit.
+                digits = gr.Markdown(label="Each digit", elem_id="digits")
         # Below both columns, so that on a phone they come after the prediction.
         example_paths = sorted(EXAMPLES_DIR.glob("*.png"))
         examples = gr.Examples(
@@ -289,7 +369,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         )
 
         listener = {
-            "outputs": [label, seen, answer],
+            "outputs": [label, seen, answer, digits],
             "preprocess": False,  # decode() does it, with readable errors
             "trigger_mode": "always_last",
             "show_progress": "hidden",
@@ -299,30 +379,31 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
 
         views = ViewFiles()
 
-        def respond(image: np.ndarray | None) -> tuple[dict[str, float] | str, str | None, str]:
-            scores, answer, view = classify(classifier, image)
-            return scores, None if view is None else views.save(view), answer
+        Reply = tuple[dict[str, float] | str, str | None, str, str]
 
-        def predict(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
-            """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
+        def respond(
+            scores: dict[str, float] | str, answer: str, view: np.ndarray | None, table: str = ""
+        ) -> Reply:
+            return scores, None if view is None else views.save(view), answer, table
+
+        def predict(payload: dict | None) -> Reply:
+            """Read the Sketchpad's drawing (a dict with background, layers, composite): a digit
+            or a number."""
             value = decode(sketch, guard.composite_only(payload))
-            drawing = None if value is None else value["composite"]
-            if drawing is not None and too_small_for_a_digit(drawing):
-                return DOT_MESSAGE, None, DOT_MESSAGE
-            return respond(drawing)
+            return respond(*read_drawing(classifier, None if value is None else value["composite"]))
 
-        def predict_upload(payload: dict | None) -> tuple[dict[str, float] | str, str | None, str]:
+        def predict_upload(payload: dict | None) -> Reply:
             """Classify an uploaded photo or scan of one digit."""
             if payload is None:
-                return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE
-            return respond(decode(upload, payload))
+                return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
+            return respond(*classify(classifier, decode(upload, payload)))
 
         drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
         # Clear resets the outputs at once and cancels a prediction still running for the
         # last stroke, which would otherwise land after it and leave a stale label.
         sketch.clear(
-            lambda: (EMPTY_MESSAGE, None, EMPTY_MESSAGE),
-            outputs=[label, seen, answer],
+            lambda: respond(EMPTY_MESSAGE, EMPTY_MESSAGE, None),
+            outputs=[label, seen, answer, digits],
             cancels=[drawn],
             queue=False,
             show_progress="hidden",
@@ -335,8 +416,8 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
             predict_upload, inputs=upload, api_name="predict_upload", **listener
         )
         uploaded.failure(
-            lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, None),
-            outputs=[label, seen, answer, upload],
+            lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
+            outputs=[label, seen, answer, digits, upload],
             queue=False,
             show_progress="hidden",
             api_visibility="private",
@@ -347,7 +428,7 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         # `click` itself would wait for Gradio's own example-loading call to return.)
         # Loading an example into the Sketchpad does not fire its change event.
         examples.dataset.select(
-            None, js=show_message(OPENING_MESSAGE), outputs=[label, seen, answer]
+            None, js=show_message(OPENING_MESSAGE), outputs=[label, seen, answer, digits]
         )
         example_read = examples.load_input_event.then(
             predict, inputs=sketch, api_visibility="private", **listener
@@ -356,10 +437,10 @@ def build_app(classifier: DigitClassifier) -> gr.Blocks:
         # The prediction and the model view belong to the visible tab. Opening a tab
         # blanks them at once (in the browser), then reads the open tab's image again.
         drawing_read = draw_tab.select(
-            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer]
+            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer, digits]
         ).then(predict, inputs=sketch, api_visibility="private", **listener)
         upload_read = upload_tab.select(
-            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer]
+            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer, digits]
         ).then(predict_upload, inputs=upload, api_visibility="private", **listener)
         # It also cancels answers still on their way for the other tab, and shows the
         # examples (drawings) with the Draw tab only.

@@ -1,4 +1,4 @@
-"""The running app through gradio_client: a drawn digit, bad inputs, file routes.
+"""The running app through gradio_client: a drawn digit and number, bad inputs, file routes.
 
 Starts `python demo/app.py` on a free 127.0.0.1 port once for the module.
 """
@@ -26,9 +26,11 @@ from app import (
     MAX_FILE_SIZE,
     MAX_PIXELS,
     MIN_DIGIT_EXTENT,
+    STRIP_GAP,
     TOO_LARGE_MESSAGE,
     UNREADABLE_MESSAGE,
 )
+from make_examples import number_strokes, render_strokes
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def sketch(path: Path) -> dict:
 
 
 def top_label(result) -> str:
-    label, _view, _answer = result
+    label, _view, _answer, _digits = result
     return label["label"]
 
 
@@ -63,14 +65,34 @@ def assert_answers_a_good_request(client: Client) -> None:
 
 
 def test_a_drawn_digit_is_recognized(client):
-    label, view, answer = client.predict(
+    label, view, answer, digits = client.predict(
         sketch(DEMO_DIR / "examples" / "2.png"), api_name="/predict"
     )
-    assert label["label"] == "2" and answer == "It's a 2"
+    assert label["label"] == "2" and answer == "It's a 2" and digits == ""
     assert len(label["confidences"]) == 3  # the top three
     assert label["confidences"][0]["confidence"] > 0.9
     seen = np.asarray(Image.open(view))
     assert seen.shape[:2] == (280, 280) and seen.max() == 255  # the enlarged 28x28 input
+
+
+def test_a_drawn_number_is_read(client, tmp_path):
+    path = tmp_path / "2026.png"
+    brush = 2 * BRUSH_RADIUS
+    render_strokes(number_strokes("2026", CANVAS_SIZE, 85, 10, brush), CANVAS_SIZE, brush).save(
+        path
+    )
+    label, view, answer, digits = client.predict(sketch(path), api_name="/predict")
+    # The Label holds the three best readings of the whole number, best first.
+    assert label["label"] == "2026"
+    assert [c["label"] for c in label["confidences"]][0] == "2026"
+    assert len(label["confidences"]) == 3
+    assert answer in ("It's 2026",) or answer.startswith("Not sure. Probably 2026;")
+    # One table row per digit, left to right; the view shows the four inputs in a row.
+    rows = digits.splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "3", "4"]
+    seen = np.asarray(Image.open(view).convert("L"))
+    scale = seen.shape[0] // 28
+    assert seen.shape == (28 * scale, (4 * (28 + STRIP_GAP) - STRIP_GAP) * scale)
 
 
 def test_an_uploaded_photo_is_recognized(client, tmp_path):
@@ -79,7 +101,10 @@ def test_an_uploaded_photo_is_recognized(client, tmp_path):
     photo = np.where(ink[..., np.newaxis], [40, 50, 110], [235, 228, 205]).astype(np.uint8)
     path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=85)
-    label, _view, _answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    label, _view, _answer, digits = client.predict(
+        handle_file(str(path)), api_name="/predict_upload"
+    )
+    assert digits == ""
     assert label["label"] == "8"
 
 
@@ -89,7 +114,7 @@ def test_an_uploaded_gif_is_recognized(client, tmp_path):
     path = tmp_path / "digit.gif"
     digit.convert("P").save(path)
     assert Image.open(path).mode == "P"
-    label, _view = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    label, *_ = client.predict(handle_file(str(path)), api_name="/predict_upload")
     assert label["label"] == "8"
 
 
@@ -139,7 +164,7 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
     value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
     expected = EXPECTED_MESSAGES[case]
     if expected == EMPTY_MESSAGE:  # not an error: the friendly prompt, and no guess
-        label, view, answer = client.predict(value, api_name=endpoint)
+        label, view, answer, _digits = client.predict(value, api_name=endpoint)
         assert label["label"] == EMPTY_MESSAGE and not label.get("confidences")
         assert view is None and answer == EMPTY_MESSAGE
     else:
@@ -166,7 +191,7 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     low, high = centre - BRUSH_RADIUS, centre + BRUSH_RADIUS
     ImageDraw.Draw(tap).ellipse((low, low, high, high), fill="black")
     tap.save(tmp_path / "tap.png")
-    label, view, answer = client.predict(sketch(tmp_path / "tap.png"), api_name="/predict")
+    label, view, answer, _digits = client.predict(sketch(tmp_path / "tap.png"), api_name="/predict")
     assert label["label"] == DOT_MESSAGE and not label.get("confidences")
     assert view is None and answer == DOT_MESSAGE
 
@@ -176,7 +201,7 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA").resize((side, side))
     small.paste(digit, (centre - side // 2, centre - side // 2))
     small.save(tmp_path / "small.png")
-    label, view, _answer = client.predict(sketch(tmp_path / "small.png"), api_name="/predict")
+    label, view, *_ = client.predict(sketch(tmp_path / "small.png"), api_name="/predict")
     assert label["label"] != DOT_MESSAGE and label.get("confidences")
     assert view is not None
 
@@ -190,7 +215,7 @@ def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):
 
 
 def test_an_empty_canvas_gets_the_prompt(client):
-    label, view, answer = client.predict(
+    label, view, answer, _digits = client.predict(
         {"background": None, "layers": [], "composite": None}, api_name="/predict"
     )
     assert label["label"] == EMPTY_MESSAGE and view is None and answer == EMPTY_MESSAGE

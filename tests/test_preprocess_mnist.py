@@ -71,7 +71,9 @@ def test_accuracy_on_canvas_stays_within_a_point_of_mnist(classifier, mnist_dir)
 def test_drawn_digits_are_recognized(classifier, width):
     """The example strokes, drawn thin, with the app's brush and thick, are read right."""
     for digit, strokes in DIGIT_STROKES.items():
-        scores, _answer, view = classify(classifier, np.asarray(render_strokes(strokes, CANVAS_SIZE, width)))
+        scores, _answer, view = classify(
+            classifier, np.asarray(render_strokes(strokes, CANVAS_SIZE, width))
+        )
         assert max(scores, key=scores.get) == digit, (digit, scores)
         size = classifier.contract.image_size
         assert view.shape == (size * VIEW_SCALE, size * VIEW_SCALE)
