@@ -14,8 +14,10 @@ model call), and counts as read if the top reading is the number.
 
 Also measured: the same digits drawn alone (the single-digit accuracy that per-digit
 accuracy is compared with); 3-digit numbers whose digits overlap (boxes overlapping
-by up to 15 px), reported apart for inks that touch and inks that don't; and the
-server's work for a 6-digit number (PNG decode, reading, model-view PNG), one thread.
+by up to 15 px), reported apart for inks that touch and inks that don't; numbers of
+2 to 8 digits written with the app's own 30 px brush (make_examples.py's pen digits,
+as large as fits, 10 px apart), where the brush, not the model, sets the limit; and
+the server's work for a 6-digit number (PNG decode, reading, model-view PNG), one thread.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "demo"))
 
-from app import CANVAS_SIZE, read_drawing  # noqa: E402
+from app import BRUSH_RADIUS, CANVAS_SIZE, read_drawing  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
+from make_examples import DIGIT_STROKES, number_strokes, render_strokes  # noqa: E402
 
 from bench.robustness import DIGIT_SIDE, draw, drawn_ink, read_idx  # noqa: E402
 
@@ -47,6 +50,9 @@ SIZE_SPREAD = 1.3  # the largest digit of a number is at most 1.3x the smallest
 JITTER = 0.1  # each digit moves up or down by up to this share of the number's height
 SCALE = (0.8, 1.0)  # the whole number, against the largest that fits
 MARGIN = 10  # px of canvas edge left free
+BRUSH_LENGTHS = range(2, 9)
+BRUSH_GAP = 10  # px between pen digits written with the app's brush
+BRUSH_STEP = 5  # px: pen numbers are tried this much shorter until they fit
 TIMED_LENGTH = 6
 TIMED_ROUNDS = 300
 
@@ -204,6 +210,27 @@ def evaluate_numbers(
     return rows
 
 
+def brush_rows(classifier: DigitClassifier, per_length: int, seed: int = 0) -> dict[int, Row]:
+    """Numbers of random pen digits written with the app's brush, as tall as fits, by length."""
+    rng = np.random.default_rng(seed)
+    brush = 2 * BRUSH_RADIUS
+    rows = {}
+    for length in BRUSH_LENGTHS:
+        row = rows[length] = Row()
+        for _ in range(per_length):
+            text = "".join(rng.choice(list(DIGIT_STROKES), size=length))
+            height = CANVAS_SIZE
+            while True:
+                try:
+                    strokes = number_strokes(text, CANVAS_SIZE, height, BRUSH_GAP, brush)
+                    break
+                except ValueError:  # too wide for the canvas at this height
+                    height -= BRUSH_STEP
+            canvas = np.asarray(render_strokes(strokes, CANVAS_SIZE, brush).convert("RGBA"))
+            row.add(text, read(classifier, canvas))
+    return rows
+
+
 def time_server_work(
     classifier: DigitClassifier, images: np.ndarray, labels: np.ndarray, rounds: int, seed: int = 1
 ) -> dict[str, list[float]]:
@@ -270,6 +297,11 @@ def main() -> None:
             f"{percent(row.count_right, row.numbers):>11} "
             f"{100 * row.digit_accuracy:>8.2f}%" + "".join(f"  {f}" for f in flags)
         )
+    print(f"\nnumbers of pen digits written with the app's {2 * BRUSH_RADIUS} px brush")
+    print(f"{'digits':<8} {'n':>5} {'read exactly':>12} {'per digit':>9}")
+    for length, row in brush_rows(classifier, max(1, args.numbers // 10), args.seed).items():
+        exact = percent(row.exact, row.numbers)
+        print(f"{length:<8} {row.numbers:>5} {exact:>12} {100 * row.digit_accuracy:>8.2f}%")
     stages = time_server_work(classifier, images, labels, TIMED_ROUNDS)
     print(f"\nserver work for a {TIMED_LENGTH}-digit number, one thread, {TIMED_ROUNDS} numbers")
     print(f"{'stage':<12} {'p50 ms':>8} {'p99 ms':>8}")

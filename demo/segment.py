@@ -53,7 +53,7 @@ MIN_DIGIT_HEIGHT = 0.4
 MIN_ROW_COVERAGE = 0.6
 
 # More pieces than this is not handwriting: speckle, a texture. No grouping is tried.
-MAX_PIECES = 256
+MAX_PIECES = 64
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from number import MAX_DIGITS, top_readings
 from PIL import Image
 
 from bench.read_numbers import evaluate_numbers
+from bench.scribbles import confident_rate, draw_tab_rate, scribbles
 
 BRUSH = 2 * BRUSH_RADIUS
 SIZE = 28  # MNIST's side, as the shipped model's metadata states it
@@ -141,6 +142,14 @@ def test_a_number_is_sure_only_when_every_digit_is():
     readings = {"2026": 0.9, "2028": 0.05, "2726": 0.01}
     assert number_verdict(readings, sure=True) == "It's 2026"
     assert number_verdict(readings, sure=False) == "Not sure. Probably 2026; could be 2028"
+
+
+def test_scribbles_get_no_more_confident_answers_than_as_one_shape(classifier):
+    drawings = scribbles(per_kind=8)
+    as_one_shape = confident_rate(classifier, drawings)["all"][0]
+    draw_tab, cut = draw_tab_rate(classifier, drawings)["all"]
+    assert draw_tab <= as_one_shape, (draw_tab, as_one_shape)
+    assert cut < 0.1  # most scribbles are one piece, or pieces that overlap
 
 
 def test_composed_mnist_numbers_are_read_above_a_floor(classifier, mnist_dir):
