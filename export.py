@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
-from lenet.cli import Parser, die
+from lenet.cli import DATA_DIR_HINT, Parser, die
+from lenet.mnist_files import DEFAULT_DATA_DIR
 
 REPO = Path(__file__).resolve().parent
 DEFAULT_OUT = REPO / "demo" / "model.onnx"
-DEFAULT_DATA_DIR = REPO / "data"
 RUNS = REPO / "runs"
-CALIBRATION_IMAGES = 1000
+# --verify without the checkpoint: the accuracy measured here against the one the file
+# states (rounded to 4 decimals there), with room for float32 kernels differing on a digit.
+ACCURACY_TOLERANCE = 5e-5
+EVAL_BATCH = 1000
 
 
 def build_parser() -> Parser:
@@ -46,7 +50,7 @@ def build_parser() -> Parser:
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
-        help="folder holding MNIST/raw, for the parity check (default: data/)",
+        help="folder holding MNIST/raw, for the parity check (default: data/ in the repo)",
     )
     parser.add_argument(
         "--no-download",
@@ -79,32 +83,22 @@ def newest_checkpoint() -> Path:
     return found[-1]
 
 
-def load_model(path: Path):
-    """The checkpoint dict, its SHA-256, the calibrated model it rebuilds, and its path.
-
-    The model's last layer is divided by the temperature fitted at the end of training,
-    so its softmax is calibrated: the exported graph is that model, unchanged.
-    """
-    from lenet.checkpoint import (
-        CheckpointError,
-        load_checkpoint,
-        resolve_checkpoint_path,
-        sha256_file,
-    )
-    from lenet.model import from_checkpoint
+def finished_checkpoint(path: Path) -> tuple[dict, Path]:
+    """The checkpoint of a finished run (one whose probabilities were calibrated), and its file."""
+    from lenet.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
 
     path = resolve_checkpoint_path(path)
     checkpoint = load_checkpoint(path)
-    calibration = checkpoint["test"].get("calibration")
-    if calibration is None:
+    if "calibration" not in checkpoint["test"]:
         raise CheckpointError(
             f"{path} has not been calibrated (its run did not finish); "
             f"finish it with python train.py --resume {path.parent}"
         )
-    return checkpoint, sha256_file(path), from_checkpoint(checkpoint), path
+    return checkpoint, path
 
 
 def test_set(data_dir: Path, download: bool):
+    """The MNIST test images (float32 (N, 1, 28, 28) in [0, 1]) and labels, as numpy arrays."""
     from lenet.data import load_split
 
     test = load_split(data_dir, train=False, download=download)
@@ -113,31 +107,18 @@ def test_set(data_dir: Path, download: bool):
 
 def export(args: argparse.Namespace) -> int:
     from lenet import onnx_export as ox
-    from lenet.contract import contract_metadata, identity_metadata
+    from lenet.contract import signature
+    from lenet.files import sha256_file
+    from lenet.model import from_checkpoint
 
-    checkpoint, digest, model, path = load_model(args.checkpoint or newest_checkpoint())
+    checkpoint, path = finished_checkpoint(args.checkpoint or newest_checkpoint())
     out: Path = args.out
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OSError(f"cannot write {out}: {out.parent} is not a writable folder")
-    calibration = checkpoint["test"]["calibration"]
-    print(
-        f"exporting {path} ({checkpoint['train_config']['recipe']} recipe, epoch "
-        f"{checkpoint['epoch']}, test accuracy {100 * checkpoint['test']['accuracy']:.2f}%)"
-    )
-    print(
-        f"calibration: temperature {calibration['temperature']:.3f} folded into the last layer; "
-        f"test ECE {100 * calibration['test_ece_before']:.2f}% -> "
-        f"{100 * calibration['test_ece']:.2f}%; not sure below "
-        f"{100 * calibration['confidence_threshold']:.1f}%"
-    )
-
-    proto = ox.export_onnx(model)
-    metadata = {
-        **contract_metadata(),
-        **identity_metadata(),
-        **ox.training_metadata(checkpoint, digest),
-        **ox.environment_metadata(),
-    }
+    describe(path, checkpoint)
+    # The calibrated model: the temperature is folded into its last layer.
+    model = from_checkpoint(checkpoint)
+    proto, metadata = ox.export_onnx(model), ox.model_metadata(checkpoint, sha256_file(path))
     ox.set_metadata(proto, metadata)
     candidate = ox.serialize(proto)
     ox.check_model(candidate)
@@ -156,46 +137,88 @@ def export(args: argparse.Namespace) -> int:
     ox.check_model(final)
     write(out, final)
     print(
-        f"wrote {out} ({len(final) / 1024:.0f} KiB, opset {ox.OPSET}, inputs "
-        f"'image' (N, 1, 28, 28) -> 'logits' (N, 10)); parity passed"
+        f"wrote {out} ({len(final) / 1024:.0f} KiB, opset {ox.OPSET}, inputs {signature()}); "
+        "parity passed"
     )
-
     if args.int8:
-        from lenet.data import load_split
-
-        int8_calibration = load_split(args.data_dir, train=True).images[:CALIBRATION_IMAGES].numpy()
-        int8 = ox.quantize_int8(final, int8_calibration)
-        int8_logits = ox.run_batched(ox.session(int8), images, 1000)
-        fp32_logits = ox.run_batched(ox.session(final), images, 1000)
-        int8_out = out.with_suffix(".int8.onnx")
-        write(int8_out, int8)
-        fp32_ms, int8_ms = ox.latency_ms(final, images[0]), ox.latency_ms(int8, images[0])
-        print(f"wrote {int8_out} ({len(int8) / 1024:.0f} KiB vs {len(final) / 1024:.0f} KiB fp32)")
-        print(
-            f"int8 accuracy {100 * (int8_logits.argmax(1) == labels).mean():.2f}% vs fp32 "
-            f"{100 * (fp32_logits.argmax(1) == labels).mean():.2f}%; agreement with fp32 "
-            f"{100 * (int8_logits.argmax(1) == fp32_logits.argmax(1)).mean():.2f}%"
-        )
-        print(
-            f"batch-1 latency, 1 thread: int8 p50 {int8_ms[0]:.3f} ms / p99 {int8_ms[1]:.3f} "
-            f"ms, fp32 p50 {fp32_ms[0]:.3f} ms / p99 {fp32_ms[1]:.3f} ms "
-            f"(int8 is {int8_ms[0] / fp32_ms[0]:.2f}x the fp32 time)"
-        )
+        write_int8(final, out.with_suffix(".int8.onnx"), args.data_dir, not args.no_download)
     return 0
 
 
-def write(path: Path, data: bytes) -> None:
-    from lenet.checkpoint import atomic_write_bytes
+def describe(path: Path, checkpoint: dict) -> None:
+    """Two lines: which run is exported, and its calibration."""
+    calibration = checkpoint["test"]["calibration"]
+    print(
+        f"exporting {path} ({checkpoint['train_config']['recipe']} recipe, epoch "
+        f"{checkpoint['epoch']}, test accuracy {100 * checkpoint['test']['accuracy']:.2f}%)"
+    )
+    print(
+        f"calibration: temperature {calibration['temperature']:.3f} folded into the last layer; "
+        f"test ECE {100 * calibration['test_ece_before']:.2f}% -> "
+        f"{100 * calibration['test_ece']:.2f}%; not sure below "
+        f"{100 * calibration['confidence_threshold']:.1f}%"
+    )
 
-    atomic_write_bytes(path, lambda f: f.write(data))
+
+def write_int8(fp32: bytes, out: Path, data_dir: Path, download: bool) -> None:
+    """A static int8 (QDQ) copy of `fp32` at `out`. Its accuracy and speed against fp32 are
+    bench/inference.py's to measure."""
+    from lenet import onnx_export as ox
+    from lenet.data import load_split
+
+    train = load_split(data_dir, train=True, download=download)
+    int8 = ox.quantize_int8(fp32, train.images[: ox.INT8_CALIBRATION_IMAGES].numpy())
+    write(out, int8)
+    print(f"wrote {out} ({len(int8) / 1024:.0f} KiB vs {len(fp32) / 1024:.0f} KiB fp32)")
+
+
+def write(path: Path, data: bytes) -> None:
+    from lenet.files import atomic_write
+
+    atomic_write(path, data)
 
 
 def verify(args: argparse.Namespace) -> int:
-
     from lenet import onnx_export as ox
-    from lenet.checkpoint import CHECKPOINT_NAME, sha256_file
+    from lenet.checkpoint import CHECKPOINT_NAME
+    from lenet.files import sha256_file
+    from lenet.model import from_checkpoint
 
     path: Path = args.verify
+    metadata = check_file(path)
+    images, labels = test_set(args.data_dir, not args.no_download)
+    checkpoint_path = args.checkpoint
+    if checkpoint_path is None:  # find the run it came from by the SHA-256 it records
+        wanted = metadata.get("checkpoint_sha256")
+        checkpoint_path = next(
+            (p for p in RUNS.glob(f"*/{CHECKPOINT_NAME}") if sha256_file(p) == wanted), None
+        )
+    if checkpoint_path is None:
+        claimed = claimed_accuracy(path, metadata)
+        logits = ox.run_batched(ox.session(path), images, EVAL_BATCH)
+        accuracy = float((logits.argmax(1) == labels).mean())
+        print(
+            f"no checkpoint with SHA-256 {metadata.get('checkpoint_sha256', '?')[:12]}... "
+            f"under runs/ (pass --checkpoint for the torch parity check); accuracy "
+            f"{100 * accuracy:.2f}% against the {100 * claimed:.2f}% its metadata claims"
+        )
+        if abs(accuracy - claimed) > ACCURACY_TOLERANCE:
+            die("the model's accuracy does not match its metadata")
+        return 0
+    checkpoint, checkpoint_path = finished_checkpoint(checkpoint_path)
+    report = ox.check_parity(from_checkpoint(checkpoint), path, images, labels)
+    print(f"against {checkpoint_path}:\n{report.table()}")
+    if not report.ok:
+        die(f"parity check failed for {path}")
+    print("parity passed")
+    return 0
+
+
+def check_file(path: Path) -> dict[str, str]:
+    """The checks that need no data: the ONNX checker, the contract, no Dropout, a dynamic
+    batch axis. Returns the file's metadata; dies with one line on the first failure."""
+    from lenet import onnx_export as ox
+
     if not path.is_file():
         raise OSError(f"no model file at {path}")
     try:
@@ -213,43 +236,33 @@ def verify(args: argparse.Namespace) -> int:
     if problems:
         die(f"{path}: " + "; ".join(problems))
     print(f"{path}: checker passed, contract matches, no Dropout, dynamic batch axis")
+    return metadata
 
-    images, labels = test_set(args.data_dir, not args.no_download)
-    checkpoint_path = args.checkpoint
-    if checkpoint_path is None:  # find the run it came from by the SHA-256 it records
-        wanted = metadata.get("checkpoint_sha256")
-        checkpoint_path = next(
-            (p for p in RUNS.glob(f"*/{CHECKPOINT_NAME}") if sha256_file(p) == wanted), None
-        )
-    if checkpoint_path is None:
-        logits = ox.run_batched(ox.session(path), images, 1000)
-        accuracy = float((logits.argmax(1) == labels).mean())
-        claimed = float(metadata["test_accuracy"])
-        print(
-            f"no checkpoint with SHA-256 {metadata.get('checkpoint_sha256', '?')[:12]}... "
-            f"under runs/ (pass --checkpoint for the torch parity check); accuracy "
-            f"{100 * accuracy:.2f}% against the {100 * claimed:.2f}% its metadata claims"
-        )
-        if abs(accuracy - claimed) > 5e-5:
-            die("the model's accuracy does not match its metadata")
-        return 0
-    _, _, model, checkpoint_path = load_model(checkpoint_path)
-    report = ox.check_parity(model, path, images, labels)
-    print(f"against {checkpoint_path}:\n{report.table()}")
-    if not report.ok:
-        die(f"parity check failed for {path}")
-    print("parity passed")
-    return 0
+
+def claimed_accuracy(path: Path, metadata: dict[str, str]) -> float:
+    """The test accuracy the file's metadata states, or ValueError if there is none to check
+    against: a missing key, or a value that is not an accuracy (NaN passes no comparison)."""
+    text = metadata.get("test_accuracy")
+    if text is None:
+        raise ValueError(f"{path} states no test_accuracy in its metadata to check it against")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise ValueError(f"{path} states a test_accuracy of {text!r}, not an accuracy in [0, 1]")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lenet.checkpoint import CheckpointError
-    from lenet.data import DataError
+    from lenet.mnist_files import DataError
 
     try:
         return verify(args) if args.verify else export(args)
-    except (CheckpointError, DataError, OSError, ValueError) as exc:
+    except DataError as exc:
+        die(f"{exc}; {DATA_DIR_HINT}")
+    except (OSError, ValueError) as exc:  # a CheckpointError is a ValueError
         die(str(exc))
     except KeyboardInterrupt:
         print("\ninterrupted; nothing was written", file=sys.stderr)

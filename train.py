@@ -19,58 +19,68 @@ import sys
 import time
 from pathlib import Path
 
-from lenet.cli import Parser, die, positive_float, positive_int
-from lenet.contract import LABELS
-from lenet.recipes import RECIPES, TrainConfig, resolve_config
+from lenet.cli import DATA_DIR_HINT, Parser, die, flag
+from lenet.mnist_files import DEFAULT_DATA_DIR
+from lenet.recipes import OPTIMIZERS, RECIPES, SCHEDULES, ConfigError, TrainConfig, resolve_config
 
 REPO = Path(__file__).resolve().parent
-DEFAULT_DATA_DIR = REPO / "data"
 DRY_RUN_BATCHES = 10
 DRY_RUN_TEST_IMAGES = 1000
-
-# Flags that set a TrainConfig field; their default (None) means "the recipe's value".
-HYPERPARAMETER_FLAGS = {
-    "batch_size": (positive_int, "input batch size for training"),
-    "test_batch_size": (positive_int, "input batch size for testing"),
-    "epochs": (positive_int, "number of epochs to train"),
-    "lr": (positive_float, "learning rate (the peak rate under a onecycle schedule)"),
-    "momentum": (float, "SGD momentum"),
-    "optimizer": (str, "sgd or adamw"),
-    "weight_decay": (float, "weight decay"),
-    "schedule": (str, "constant or onecycle (per-step)"),
-    "label_smoothing": (float, "label smoothing of the cross-entropy loss"),
-    "conv_dropout": (float, "dropout rate after conv2"),
-    "fc_dropout": (float, "dropout rate after fc1"),
-    "seed": (int, "random seed"),
-    "train_subset": (positive_int, "train on the first N training images only"),
-    "validation": (positive_int, "hold out the last N training images to calibrate on"),
-    "outlier_exposure": (float, "weight of the loss that makes non-digits come out unsure"),
-}
+# Every TrainConfig field but the recipe's name has a flag of its own (see add_hyperparameters).
+HYPERPARAMETERS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "recipe")
 
 
 def build_parser() -> Parser:
     parser = Parser(description=__doc__.split("\n\n")[0])
+    add_hyperparameters(parser)
+    add_run_options(parser)
+    return parser
+
+
+def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
+    """--recipe, and a flag for each hyperparameter; unset, it keeps the recipe's value."""
+    group = parser.add_argument_group("hyperparameters (each overrides the recipe's value)")
+    group.add_argument(
+        "--recipe", choices=list(RECIPES), help="named set of hyperparameters (default: seed)"
+    )
+    flags = [
+        group.add_argument("--batch-size", type=int, help="input batch size for training"),
+        group.add_argument("--test-batch-size", type=int, help="input batch size for testing"),
+        group.add_argument("--epochs", type=int, help="number of epochs to train"),
+        group.add_argument("--lr", type=float, help="learning rate (the peak under onecycle)"),
+        group.add_argument("--momentum", type=float, help="SGD momentum"),
+        group.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer"),
+        group.add_argument("--weight-decay", type=float, help="weight decay"),
+        group.add_argument(
+            "--schedule", choices=SCHEDULES, help="learning-rate schedule (onecycle: per batch)"
+        ),
+        group.add_argument("--label-smoothing", type=float, help="label smoothing of the loss"),
+        group.add_argument(
+            "--augment",
+            action=argparse.BooleanOptionalAction,
+            help="random slant, proportions, elastic wobble and pen width",
+        ),
+        group.add_argument("--conv-dropout", type=float, help="dropout rate after conv2"),
+        group.add_argument("--fc-dropout", type=float, help="dropout rate after fc1"),
+        group.add_argument("--seed", type=int, help="random seed"),
+        group.add_argument(
+            "--train-subset", type=int, metavar="N", help="train on the first N images only"
+        ),
+        group.add_argument(
+            "--validation", type=int, metavar="N", help="hold out the last N images to calibrate"
+        ),
+        group.add_argument(
+            "--outlier-exposure", type=float, help="weight of the loss that makes non-digits unsure"
+        ),
+    ]
     seed = RECIPES["seed"]
-    parser.add_argument(
-        "--recipe",
-        default=None,
-        choices=list(RECIPES),
-        help="named set of hyperparameters (default: seed)",
-    )
-    for name, (kind, text) in HYPERPARAMETER_FLAGS.items():
-        default = getattr(seed, name)
-        parser.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=kind,
-            default=None,
-            help=f"{text} (seed recipe: {'all' if default is None else default})",
-        )
-    parser.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="random slant, proportions, elastic wobble and pen width (--no-augment)",
-    )
+    for action in flags:  # the default shown is read from the seed recipe, not retyped
+        default = getattr(seed, action.dest)
+        action.help += f" (seed recipe: {'all' if default is None else default})"
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Where the data and the run folder are, resuming, and the dry run."""
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     parser.add_argument(
         "--data-dir",
@@ -79,22 +89,13 @@ def build_parser() -> Parser:
         help="folder holding MNIST/raw; downloaded there if missing (default: data/ in the repo)",
     )
     parser.add_argument(
-        "--no-download",
-        action="store_true",
-        help="fail instead of downloading MNIST when it is missing",
+        "--no-download", action="store_true", help="fail instead of downloading a missing MNIST"
     )
     parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="run folder (default: runs/<recipe>-<date>-<time> in the repo)",
+        "--out", type=Path, help="run folder (default: runs/<recipe>-<date>-<time> in the repo)"
     )
     parser.add_argument(
-        "--resume",
-        type=Path,
-        default=None,
-        metavar="RUN",
-        help="continue the run in this folder (or checkpoint file)",
+        "--resume", type=Path, metavar="RUN", help="continue the run in this folder (or file)"
     )
     parser.add_argument(
         "--dry-run",
@@ -102,37 +103,77 @@ def build_parser() -> Parser:
         help=f"smoke run: 1 epoch of {DRY_RUN_BATCHES} batches, "
         f"tested on {DRY_RUN_TEST_IMAGES} images",
     )
-    return parser
 
 
-def config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict | None]:
-    """The run's TrainConfig, and the checkpoint to resume from (if any)."""
-    from lenet.checkpoint import load_checkpoint
-
-    overrides = {name: getattr(args, name) for name in [*HYPERPARAMETER_FLAGS, "augment"]}
+def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, dict | None, Path]:
+    """The run's config, the checkpoint it resumes (or None) and its folder; writes nothing."""
+    if args.resume is not None:
+        return plan_resume(args)
+    overrides = {name: getattr(args, name) for name in HYPERPARAMETERS}
     if args.dry_run:
         overrides["epochs"] = 1
-    if args.resume is None:
-        return resolve_config(args.recipe or "seed", overrides), None
+    config = resolve_config(args.recipe or "seed", overrides)  # before torch is imported
+
+    from lenet.checkpoint import CHECKPOINT_NAME
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"dry-run-{stamp}" if args.dry_run else f"{config.recipe}-{stamp}"
+    run_dir = args.out or REPO / "runs" / name
+    if (run_dir / CHECKPOINT_NAME).exists():
+        raise ValueError(
+            f"{run_dir} already holds a run; continue it with --resume "
+            f"{run_dir} or choose another --out"
+        )
+    return config, None, run_dir
+
+
+def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, dict, Path]:
+    """A run to continue: one cut short, or a finished one whose report is missing."""
+    from lenet.checkpoint import load_checkpoint, resolve_checkpoint_path
+    from lenet.report import report_is_complete
 
     checkpoint = load_checkpoint(args.resume)
-    config = TrainConfig(**checkpoint["train_config"])
-    changed = [k for k, v in overrides.items() if v is not None and k != "epochs"]
-    if args.recipe is not None:
-        changed.insert(0, "recipe")
-    if changed:
-        names = ", ".join("--" + k.replace("_", "-") for k in changed)
-        raise ValueError(f"{names} cannot change on --resume; only --epochs may (to train longer)")
-    if args.epochs is not None:
-        if config.schedule == "onecycle" and args.epochs != config.epochs:
-            raise ValueError("a onecycle schedule is fixed to its epochs; --epochs cannot change")
-        config = dataclasses.replace(config, epochs=args.epochs)
-    if checkpoint["epoch"] >= config.epochs:
+    config = resumed_config(args, checkpoint)
+    run_dir = args.out or resolve_checkpoint_path(args.resume).parent
+    finished = checkpoint["epoch"] >= config.epochs and "calibration" in checkpoint["test"]
+    if finished and report_is_complete(run_dir):
         raise ValueError(
             f"the run already has {checkpoint['epoch']} of {config.epochs} epochs; "
             "pass --epochs N to train further"
         )
-    return config, checkpoint
+    return config, checkpoint, run_dir
+
+
+def resumed_config(args: argparse.Namespace, checkpoint: dict) -> TrainConfig:
+    """The checkpoint's own config; only --epochs may change it (to train longer)."""
+    config = TrainConfig(**checkpoint["train_config"])  # checked by load_checkpoint
+    changed = [name for name in HYPERPARAMETERS if getattr(args, name) is not None]
+    changed = (["recipe"] if args.recipe is not None else []) + [
+        n for n in changed if n != "epochs"
+    ]
+    if changed:
+        names = ", ".join(flag(name) for name in changed)
+        raise ValueError(f"{names} cannot change on --resume; only --epochs may (to train longer)")
+    if args.epochs is None:
+        return config
+    if config.schedule == "onecycle" and args.epochs != config.epochs:
+        raise ValueError("a onecycle schedule is fixed to its epochs; --epochs cannot change")
+    return dataclasses.replace(config, epochs=args.epochs)
+
+
+def load_data(args: argparse.Namespace, config: TrainConfig, device) -> tuple:
+    """(the images trained on, those calibrated on, the test images) on `device`."""
+    from lenet.data import load_mnist
+    from lenet.training import split_training
+
+    train, test = load_mnist(args.data_dir, device, download=not args.no_download)
+    try:
+        train, validation = split_training(train, config)
+    except ValueError as exc:
+        raise ValueError(f"{flag('validation')}: {exc}") from None
+    if args.dry_run:
+        test = test.subset(DRY_RUN_TEST_IMAGES)
+    return train, validation, test
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return run(args)
+    except ConfigError as exc:  # a flag's value that cannot train
+        parser.error(f"argument {flag(exc.name)}: {exc.reason}")
     except KeyboardInterrupt:
         print(
             "\ninterrupted: the last completed epoch's checkpoint is intact; "
@@ -152,54 +195,122 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from lenet.checkpoint import CHECKPOINT_NAME, CheckpointError, resolve_checkpoint_path
-    from lenet.data import DataError, load_mnist
-    from lenet.model import count_parameters
-    from lenet.report import (
-        library_versions,
-        plot_confusion,
-        plot_curves,
-        write_history,
-        write_metrics,
-    )
-    from lenet.training import TrainingDiverged, fit, select_device
-
     started = time.perf_counter()
-    try:
-        config, checkpoint = config_from_args(args)
-        device = select_device(args.device)
-        if checkpoint is not None:
-            run_dir = args.out or resolve_checkpoint_path(args.resume).parent
-        else:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            name = f"dry-run-{stamp}" if args.dry_run else f"{config.recipe}-{stamp}"
-            run_dir = args.out or REPO / "runs" / name
-            if (run_dir / CHECKPOINT_NAME).exists():
-                raise ValueError(
-                    f"{run_dir} already holds a run; continue it with --resume "
-                    f"{run_dir} or choose another --out"
-                )
-        run_dir.mkdir(parents=True, exist_ok=True)
-        train, test = load_mnist(args.data_dir, device, download=not args.no_download)
-    except (ValueError, CheckpointError, DataError, OSError) as exc:
-        die(str(exc))
-    # As fit() does; for the counts printed here.
-    train = train.hold_out(config.validation)[0].subset(config.train_subset)
-    if args.dry_run:
-        test = test.subset(DRY_RUN_TEST_IMAGES)
-
+    config, checkpoint, run_dir, device, (train, validation, test) = prepare(args)
     print(
-        f"{config.recipe} recipe on {device}: {len(train):,} training, {config.validation:,} "
+        f"{config.recipe} recipe on {device}: {len(train):,} training, {len(validation):,} "
         f"held out to calibrate on, {len(test):,} test images -> {run_dir}"
     )
     print("config: " + json.dumps(dataclasses.asdict(config)))
-    history_so_far: list[dict] = list(checkpoint["history"]) if checkpoint else []
+    splits = (train, validation, test)
+    metrics = train_and_report(args, config, checkpoint, run_dir, device, splits, started)
+    calibration = metrics["calibration"]
+    print(
+        f"calibrated on {len(validation):,} held-out images: temperature "
+        f"{calibration['temperature']:.3f}; test ECE {100 * calibration['test_ece_before']:.2f}% "
+        f"-> {100 * calibration['test_ece']:.2f}%; not sure below a top probability of "
+        f"{calibration['confidence_threshold']:.3f}"
+    )
+    print(
+        f"test accuracy {100 * metrics['test_accuracy']:.2f}%  ({metrics['epochs']} epochs, "
+        f"{metrics['train_seconds']:.1f} s of training); wrote {run_dir}"
+    )
+    return 0
+
+
+def prepare(args: argparse.Namespace):
+    """Everything checked before an epoch is spent: the config, the checkpoint, the device,
+    a writable run folder and MNIST. Bad input ends here with one line (a ConfigError is
+    left to main, which names its flag)."""
+    from lenet.files import check_writable
+    from lenet.mnist_files import DataError
+
+    try:
+        config, checkpoint, run_dir = plan_run(args)  # a bad flag fails here, before torch loads
+        from lenet.training import select_device
+
+        device = select_device(args.device)
+        check_writable(run_dir)
+        return config, checkpoint, run_dir, device, load_data(args, config, device)
+    except ConfigError:
+        raise
+    except DataError as exc:
+        die(f"{exc}; {DATA_DIR_HINT}")
+    except (ValueError, OSError) as exc:  # a CheckpointError is a ValueError
+        die(str(exc))
+
+
+def train_and_report(
+    args: argparse.Namespace,
+    config: TrainConfig,
+    checkpoint: dict | None,
+    run_dir: Path,
+    device,
+    splits: tuple,
+    started: float,
+) -> dict:
+    """Train (or finish) the run, print a line per epoch, write its report; its metrics.
+
+    A failure ends here with one line that says what is kept: a diverged loss, a
+    checkpoint whose training state does not fit, or a file that cannot be written.
+    """
+    from lenet.checkpoint import CheckpointError
+    from lenet.files import WriteError
+    from lenet.model import count_parameters
+    from lenet.report import run_metrics, write_report
+    from lenet.training import TrainingDiverged, fit
+
+    train, validation, test = splits
+    saved: list[dict] = list(checkpoint["history"]) if checkpoint else []  # epochs in checkpoint
+    try:
+        model, history, result = fit(
+            config,
+            train,
+            validation,
+            test,
+            run_dir,
+            resume=checkpoint,
+            max_batches=DRY_RUN_BATCHES if args.dry_run else None,
+            on_epoch=epoch_logger(config, run_dir, saved),
+            show_progress=sys.stderr.isatty(),
+        )
+        metrics = run_metrics(
+            config,
+            history,
+            result,
+            parameters=count_parameters(model),
+            wall_seconds=time.perf_counter() - started,
+            device=device,
+            train_images=len(train),
+            test_images=len(test),
+            dry_run=args.dry_run,
+        )
+        write_report(run_dir, history, metrics)
+    except TrainingDiverged as exc:
+        die(f"{exc}; try a smaller {flag('lr')}")
+    except CheckpointError as exc:
+        die(str(exc))
+    except WriteError as exc:
+        kept = (
+            f"epoch {len(saved)}'s checkpoint is intact: continue with --resume {run_dir} "
+            "once it can be written"
+            if saved
+            else "no epoch was saved"
+        )
+        die(f"{exc}; {kept}")
+    return metrics
+
+
+def epoch_logger(config: TrainConfig, run_dir: Path, saved: list[dict]):
+    """fit()'s on_epoch: after each epoch's checkpoint, history.csv and one printed line.
+
+    `saved` is the history the checkpoint holds so far; each epoch's row joins it.
+    """
+    from lenet.report import write_history
 
     def on_epoch(row: dict) -> None:
-        history_so_far.append(row)
-        write_history(run_dir, history_so_far)
+        saved.append(row)
+        write_history(run_dir, saved)
         print(
             f"epoch {row['epoch']:>3}/{config.epochs}  train loss {row['train_loss']:.4f}  "
             f"test loss {row['test_loss']:.4f}  test acc {100 * row['test_accuracy']:.2f}%  "
@@ -207,61 +318,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    try:
-        model, history, result = fit(
-            config,
-            train,
-            test,
-            run_dir,
-            resume=checkpoint,
-            max_batches=DRY_RUN_BATCHES if args.dry_run else None,
-            on_epoch=on_epoch,
-            show_progress=sys.stderr.isatty(),
-        )
-    except TrainingDiverged as exc:
-        die(str(exc))
-
-    title = f"LeNet-5 on MNIST, {config.recipe} recipe"
-    plot_curves(run_dir, history, title)
-    plot_confusion(
-        run_dir,
-        result["confusion"],
-        f"{title}: {100 * result['accuracy']:.2f}% on {len(test):,} test images",
-    )
-    write_metrics(
-        run_dir,
-        {
-            "recipe": config.recipe,
-            "config": dataclasses.asdict(config),
-            "epochs": len(history),
-            "test_accuracy": result["accuracy"],
-            "test_loss": result["loss"],
-            "per_class_recall": dict(zip(LABELS, result["per_class_recall"], strict=True)),
-            "confusion": result["confusion"],
-            "calibration": result["calibration"],
-            "parameters": count_parameters(model),
-            "train_seconds": sum(row["train_seconds"] for row in history),
-            "wall_seconds_this_invocation": time.perf_counter() - started,
-            "device": str(device),
-            "torch_threads": torch.get_num_threads(),
-            "train_images": len(train),
-            "test_images": len(test),
-            "dry_run": args.dry_run,
-            "versions": library_versions(),
-        },
-    )
-    calibration = result["calibration"]
-    print(
-        f"calibrated on {config.validation:,} held-out images: temperature "
-        f"{calibration['temperature']:.3f}; test ECE {100 * calibration['test_ece_before']:.2f}% "
-        f"-> {100 * calibration['test_ece']:.2f}%; not sure below a top probability of "
-        f"{calibration['confidence_threshold']:.3f}"
-    )
-    print(
-        f"test accuracy {100 * result['accuracy']:.2f}%  ({len(history)} epochs, "
-        f"{sum(r['train_seconds'] for r in history):.1f} s of training); wrote {run_dir}"
-    )
-    return 0
+    return on_epoch
 
 
 if __name__ == "__main__":

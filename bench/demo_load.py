@@ -11,62 +11,15 @@ queue-full rejections. Traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
-import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+from demo_server import DEMO_DIR, app_parser, app_process, sketch_of
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((REPO / "demo" / "examples").glob("*.png"))
+EXAMPLES = sorted((DEMO_DIR / "examples").glob("*.png"))
 TIME_LIMIT_S = 120  # per phase
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(python: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    return subprocess.Popen(
-        [python, str(REPO / "demo" / "app.py")],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def payload(path: Path) -> dict:
-    from gradio_client import handle_file
-
-    # The Sketchpad's value is a dict; a bare file would be read as an empty canvas.
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
-
-
-def connect(url: str, deadline: float):
-    from gradio_client import Client
-
-    while True:
-        try:
-            return Client(url, verbose=False)
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def phase(url: str, clients: int, requests_each: int) -> dict:
@@ -85,7 +38,9 @@ def phase(url: str, clients: int, requests_each: int) -> dict:
                 return
             start = time.perf_counter()
             try:
-                client.predict(payload(EXAMPLES[(index + i) % len(EXAMPLES)]), api_name="/predict")
+                client.predict(
+                    sketch_of(EXAMPLES[(index + i) % len(EXAMPLES)]), api_name="/predict"
+                )
                 with lock:
                     latencies.append(time.perf_counter() - start)
             except Exception as exc:  # counted, not raised: this is a load test
@@ -114,10 +69,7 @@ def phase(url: str, clients: int, requests_each: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
-    )
+    parser = app_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--requests",
         type=int,
@@ -126,22 +78,21 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
+    from gradio_client import Client
+
     launched = time.monotonic()
-    app = start_app(args.python, port)
-    try:
-        client = connect(url, launched + 120)
-        client.predict(payload(EXAMPLES[0]), api_name="/predict")
+    with app_process(args.python) as app:
+        client = Client(app.url, verbose=False)
+        client.predict(sketch_of(EXAMPLES[0]), api_name="/predict")
         cold = time.monotonic() - launched
-        print(f"app: {args.python} demo/app.py on 127.0.0.1:{port}")
+        print(f"app: {args.python} demo/app.py on {app.url}")
         print(f"cold start (launch to first prediction): {cold:.2f} s")
         print(
             f"{'clients':>7} {'requests':>8} {'ok':>5} {'errors':>6} {'queue full':>10} "
             f"{'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
         )
         for clients in (1, 16):
-            r = phase(url, clients, max(1, args.requests // clients))
+            r = phase(app.url, clients, max(1, args.requests // clients))
             print(
                 f"{r['clients']:>7} {r['requests']:>8} {r['ok']:>5} {r['errors']:>6} "
                 f"{r['queue_full']:>10} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} "
@@ -149,9 +100,6 @@ def main() -> None:
             )
             if r["first_error"]:
                 print(f"        first error: {r['first_error']}")
-    finally:
-        app.terminate()
-        app.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,11 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "demo"))
 
+from canvas import CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
 from preprocess import to_model_input  # noqa: E402
 
 DEFAULT_USPS = REPO.parent / "shared" / "handwriting" / "usps-test.txt.gz"
-CANVAS = 400  # the Sketchpad's canvas (app.CANVAS_SIZE)
 DRAWN_SIDES = (120, 320)  # px
 SCAN_SIDES = (48, 128)  # px
 SCAN_INK = 220  # full ink is 255 - 220 = 35 on white paper: dark grey, not black
@@ -58,8 +58,8 @@ def drawing(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     side = int(rng.integers(DRAWN_SIDES[0], DRAWN_SIDES[1] + 1))
     grey = Image.fromarray((ink * 255).astype(np.uint8))
     binary = np.asarray(grey.resize((side, side), Image.Resampling.BILINEAR)) >= 128
-    canvas = np.full((CANVAS, CANVAS, 4), 255, np.uint8)
-    top, left = rng.integers(0, CANVAS - side + 1, size=2)
+    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
+    top, left = rng.integers(0, CANVAS_SIZE - side + 1, size=2)
     canvas[top : top + side, left : left + side, :3][binary] = 0
     return canvas
 

@@ -19,7 +19,6 @@ a hundred requests, the largest body sent 21 MB).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import json
@@ -32,6 +31,14 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from demo_server import (
+    DEMO_DIR,
+    RunningApp,
+    app_parser,
+    app_process,
+    sketch_of,
+    sketchpad_value,
+)
 from hostile_http import (
     API,
     NO_ANSWER,
@@ -43,10 +50,6 @@ from hostile_http import (
     timed,
 )
 from PIL import Image
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from demo_helpers import DEMO_DIR, RunningApp, app_process  # noqa: E402
 
 BUDGET_S = 5.0  # every hostile request is answered within this
 MAX_GROWTH_MB = 150  # the server's resident memory may grow this much over the attacks
@@ -91,7 +94,7 @@ class Target:
 
     def sketch_value(self, **parts) -> dict:
         """A Sketchpad value: no background, no layers, no composite, but for `parts`."""
-        return {"background": None, "layers": [], "composite": None, **parts}
+        return {**sketchpad_value(), **parts}
 
 
 @dataclass
@@ -127,6 +130,12 @@ def data_url_body(fn_index: int, payload_chunks: Iterator[bytes], payload_len: i
         yield tail.encode()
 
     return len(head) + payload_len + len(tail.encode()), chunks()
+
+
+def post_data_url(target: Target, payload_chunks: Iterator[bytes], payload_len: int) -> Reply:
+    """/predict_upload through the queue with a data: URL of `payload_len` bytes as the image."""
+    body = data_url_body(target.predict_upload, payload_chunks, payload_len)
+    return post_large(target.port, "/queue/join", "application/json", *body, BUDGET_S)
 
 
 def filler(total: int, chunk: int = MB) -> Iterator[bytes]:
@@ -210,25 +219,13 @@ def attacks() -> list[Attack]:
             f"predict_upload: {DATA_URL_MB} MB data: URL",
             issue,
             2,
-            lambda t, i: post_large(
-                t.port,
-                "/queue/join",
-                "application/json",
-                *data_url_body(t.predict_upload, filler(DATA_URL_MB * MB), DATA_URL_MB * MB),
-                BUDGET_S,
-            ),
+            lambda t, i: post_data_url(t, filler(DATA_URL_MB * MB), DATA_URL_MB * MB),
         ),
         Attack(
             f"predict_upload: data: URL of a {BIG_SIDE}x{BIG_SIDE} noise PNG",
             issue,
             2,
-            lambda t, i: post_large(
-                t.port,
-                "/queue/join",
-                "application/json",
-                *data_url_body(t.predict_upload, iter([noise]), len(noise)),
-                BUDGET_S,
-            ),
+            lambda t, i: post_data_url(t, iter([noise]), len(noise)),
         ),
         Attack(
             "queue: unknown fn_index (999, -1)",
@@ -505,11 +502,10 @@ def page_drawing(target: Target) -> str:
 
 def client_drawing(target: Target) -> str:
     """The label for examples/5.png sent through gradio_client, as the tests send it."""
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
-    composite = handle_file(str(DEMO_DIR / "examples" / f"{GOOD_DIGIT}.png"))
     label, *_ = Client(target.app.url, verbose=False).predict(
-        target.sketch_value(composite=composite), api_name="/predict"
+        sketch_of(DEMO_DIR / "examples" / f"{GOOD_DIGIT}.png"), api_name="/predict"
     )
     return label["label"]
 
@@ -586,10 +582,7 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
-    )
+    parser = app_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--app-dir",
         type=Path,

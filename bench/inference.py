@@ -1,12 +1,16 @@
-"""Inference speed: torch eager against onnxruntime (fp32 and int8), side by side.
+"""Inference speed: torch eager against onnxruntime (fp32 and int8), and int8 against fp32.
 
     python bench/inference.py --data-dir ../shared/mnist
+    python bench/inference.py --data-dir ../shared/mnist --checkpoint runs/best-seed1
 
-The torch model is exported to ONNX (and quantized to int8) in the same run,
-so all three engines hold the same weights. Calls alternate between engines
-(torch, ort fp32, ort int8, torch, ...) so the machine's drifts hit them
-alike. Prints p50/p99 latency, images/s and the speed-up over torch at batch
-sizes 1, 64 and 10,000, at 1 thread and at all cores, the same for both runtimes.
+The torch model is exported to ONNX and quantized to int8 as export.py does it, in the
+same run, so all three engines hold the same weights. With --checkpoint (the model
+export.py writes: calibrated), it first prints int8's accuracy and agreement against
+fp32 on the 10,000 test images. Then each ONNX model's batch-1 latency alone, on one
+thread; then the engines side by side: calls alternate between them (torch, ort fp32,
+ort int8, torch, ...) so the machine's drifts hit them alike, with p50/p99 latency,
+images/s and the speed-up over torch at batch sizes 1, 64 and 10,000, at 1 thread and
+at all cores, the same for both runtimes.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from lenet import onnx_export as ox  # noqa: E402
 from lenet.checkpoint import load_checkpoint  # noqa: E402
 from lenet.contract import INPUT_NAME  # noqa: E402
 from lenet.data import load_split  # noqa: E402
-from lenet.model import build_model  # noqa: E402
+from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
+from lenet.model import build_model, from_checkpoint  # noqa: E402
 
 ROUNDS = {1: 2000, 64: 400, 10000: 15}
+ALONE_WARMUP, ALONE_RUNS = 100, 2000  # batch-1 calls of one model by itself
+EVAL_BATCH = 1000
 
 
 def ort_session(model: bytes, threads: int):
@@ -42,7 +49,9 @@ def ort_session(model: bytes, threads: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
     parser.add_argument(
         "--checkpoint",
         type=Path,
@@ -59,21 +68,27 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.checkpoint:
-        checkpoint = load_checkpoint(args.checkpoint)
-        model = build_model(checkpoint["model_config"])
-        model.load_state_dict(checkpoint["model"])
+        model = from_checkpoint(load_checkpoint(args.checkpoint))
     else:
         torch.manual_seed(0)
-        model = build_model()
-    model.eval()
+        model = build_model().eval()
     fp32 = ox.serialize(ox.export_onnx(model))
     train = load_split(args.data_dir, train=True, download=False)
-    images = load_split(args.data_dir, train=False, download=False).images.numpy()
-    int8 = ox.quantize_int8(fp32, train.images[:1000].numpy())
+    test = load_split(args.data_dir, train=False, download=False)
+    images = test.images.numpy()
+    int8 = ox.quantize_int8(fp32, train.images[: ox.INT8_CALIBRATION_IMAGES].numpy())
 
     import onnxruntime as ort
 
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, CPU, real MNIST test images")
+    if args.checkpoint:
+        int8_against_fp32(fp32, int8, images, test.labels.numpy())
+    (fp32_p50, fp32_p99), (int8_p50, int8_p99) = (alone_ms(m, images[0]) for m in (fp32, int8))
+    print(
+        f"batch-1 latency, 1 thread: int8 p50 {int8_p50:.3f} ms / p99 {int8_p99:.3f} ms, fp32 "
+        f"p50 {fp32_p50:.3f} ms / p99 {fp32_p99:.3f} ms (int8 is {int8_p50 / fp32_p50:.2f}x "
+        "the fp32 time)"
+    )
     print(
         f"{'threads':>7} {'batch':>6}  {'engine':<12} {'p50 ms':>9} {'p99 ms':>9} "
         f"{'images/s':>11} {'vs torch':>9}"
@@ -86,6 +101,31 @@ def main() -> None:
             engines[name] = lambda batch, sess=sess: sess.run(None, {INPUT_NAME: batch})
         for batch_size, rounds in ROUNDS.items():
             compare(engines, images, batch_size, rounds, threads)
+
+
+def int8_against_fp32(fp32: bytes, int8: bytes, images: np.ndarray, labels: np.ndarray) -> None:
+    """int8's accuracy and its agreement with fp32 on `images`."""
+    fp32_top = ox.run_batched(ox.session(fp32), images, EVAL_BATCH).argmax(1)
+    int8_top = ox.run_batched(ox.session(int8), images, EVAL_BATCH).argmax(1)
+    print(
+        f"int8 accuracy {100 * (int8_top == labels).mean():.2f}% vs fp32 "
+        f"{100 * (fp32_top == labels).mean():.2f}%; agreement with fp32 "
+        f"{100 * (int8_top == fp32_top).mean():.2f}%"
+    )
+
+
+def alone_ms(model: bytes, image: np.ndarray) -> tuple[float, float]:
+    """Median and 99th percentile of batch-1 latency in milliseconds, one model by itself."""
+    sess = ort_session(model, threads=1)
+    feed = {INPUT_NAME: image[None]}
+    for _ in range(ALONE_WARMUP):
+        sess.run(None, feed)
+    times = []
+    for _ in range(ALONE_RUNS):
+        start = time.perf_counter()
+        sess.run(None, feed)
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times)), 1e3 * float(np.percentile(times, 99))
 
 
 def torch_run(model: torch.nn.Module, batch: np.ndarray) -> None:

@@ -34,14 +34,15 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "demo"))
+sys.path[:0] = [str(REPO), str(REPO / "demo")]  # lenet and bench, and the demo's own modules
 
-from app import BRUSH_RADIUS, CANVAS_SIZE, read_drawing  # noqa: E402
+from app import read_drawing  # noqa: E402
+from canvas import BRUSH_RADIUS, CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
 from make_examples import DIGIT_STROKES, number_strokes, render_strokes  # noqa: E402
 
-from bench.robustness import DIGIT_SIDE, draw, drawn_ink, read_idx  # noqa: E402
+from bench.robustness import DIGIT_SIDE, draw, drawn_ink  # noqa: E402
+from lenet.mnist_files import DEFAULT_DATA_DIR, read_split  # noqa: E402
 
 LENGTHS = range(2, 7)
 GAPS = (2, 40)  # px of paper between one digit's ink and the next
@@ -268,15 +269,15 @@ def percent(part: int, whole: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=REPO / "data")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
     parser.add_argument("--numbers", type=int, default=1000, help="per row (default: %(default)s)")
     parser.add_argument("--model", type=Path, default=REPO / "demo" / "model.onnx")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    raw = args.data_dir / "MNIST" / "raw"
-    images = read_idx(raw / "t10k-images-idx3-ubyte")
-    labels = read_idx(raw / "t10k-labels-idx1-ubyte")
+    images, labels = read_split(args.data_dir, train=False)
     classifier = DigitClassifier.load(args.model)
     print(f"{args.model.name}: {classifier.describe()}")
     started = time.perf_counter()

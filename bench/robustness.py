@@ -22,11 +22,13 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "demo"))
+sys.path[:0] = [str(REPO), str(REPO / "demo")]  # lenet, and the demo's own modules
 
-from app import CANVAS_SIZE  # noqa: E402
+from canvas import CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
 from preprocess import to_model_input  # noqa: E402
+
+from lenet.mnist_files import DEFAULT_DATA_DIR, read_split  # noqa: E402
 
 DIGIT_SIDE = int(0.6 * CANVAS_SIZE)  # the 28x28 frame drawn 240 px wide: 8.6 px per MNIST px
 MAX_ROTATION = 15.0  # degrees
@@ -94,14 +96,6 @@ STRESS: dict[str, Condition] = {
 }
 
 
-def read_idx(path: Path) -> np.ndarray:
-    data = path.read_bytes()
-    count = int.from_bytes(data[4:8], "big")
-    if data[2:4] == b"\x08\x03":
-        return np.frombuffer(data, np.uint8, offset=16).reshape(count, 28, 28)
-    return np.frombuffer(data, np.uint8, offset=8)
-
-
 def evaluate(
     classifier: DigitClassifier, images: np.ndarray, labels: np.ndarray, seed: int = 0
 ) -> dict[str, float]:
@@ -129,14 +123,15 @@ def accuracy(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=REPO / "data")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--model", type=Path, default=REPO / "demo" / "model.onnx")
     args = parser.parse_args()
 
-    raw = args.data_dir / "MNIST" / "raw"
-    images = read_idx(raw / "t10k-images-idx3-ubyte")[: args.images]
-    labels = read_idx(raw / "t10k-labels-idx1-ubyte")[: args.images]
+    images, labels = read_split(args.data_dir, train=False)
+    images, labels = images[: args.images], labels[: args.images]
     classifier = DigitClassifier.load(args.model)
     print(f"{args.model.name}: {classifier.describe()}; {len(images):,} MNIST test digits")
     results = evaluate(classifier, images, labels)

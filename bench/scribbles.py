@@ -33,10 +33,10 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "demo"))
 
+from canvas import CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier  # noqa: E402
 from preprocess import to_model_input  # noqa: E402
 
-CANVAS = 400  # the Sketchpad's canvas (app.CANVAS_SIZE)
 PEN_WIDTHS = (12, 30)  # px; 30 is the app's brush
 SIZES = (120, 320)  # px, the longer side of the shape
 JITTER = 0.06  # each corner (or curve) moves by up to 6% of the shape's size
@@ -132,8 +132,8 @@ def draw(kind: str, rng: np.random.Generator) -> np.ndarray:
     aspect = math.exp(rng.uniform(-0.3, 0.3))
     width, height = size * min(1.0, aspect), size * min(1.0, 1 / aspect)
     slant = math.radians(rng.uniform(-MAX_SLANT, MAX_SLANT))
-    left = rng.uniform(0, CANVAS - width)
-    top = rng.uniform(0, CANVAS - height)
+    left = rng.uniform(0, CANVAS_SIZE - width)
+    top = rng.uniform(0, CANVAS_SIZE - height)
     pen = int(rng.integers(PEN_WIDTHS[0], PEN_WIDTHS[1] + 1))
 
     def place(point: tuple[float, float], jitter: np.ndarray) -> tuple[float, float]:
@@ -141,7 +141,7 @@ def draw(kind: str, rng: np.random.Generator) -> np.ndarray:
         x += (0.5 - y) * math.tan(slant)
         return left + x * width, top + y * height
 
-    image = Image.new("RGBA", (CANVAS, CANVAS), "white")
+    image = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
     pen_down = ImageDraw.Draw(image)
     for stroke in strokes:
         # A hand moves each corner of a letter a little; a curve moves as a whole.
@@ -222,12 +222,16 @@ def main() -> None:
             f"{kind:<16} {100 * rate:>8.1f}% {100 * sure:>18.1f}% {100 * cut:>7.1f}%  {read}{flag}"
         )
     if args.save:
-        sheet = Image.new("L", (CANVAS // 4 * len(SHAPES), CANVAS // 4 * 4), 255)
+        sheet = Image.new("L", (CANVAS_SIZE // 4 * len(SHAPES), CANVAS_SIZE // 4 * 4), 255)
         for i, kind in enumerate(SHAPES):
             mine = [c for k, c in drawings if k == kind][:4]
             for j, canvas in enumerate(mine):
-                tile = Image.fromarray(canvas).convert("L").resize((CANVAS // 4, CANVAS // 4))
-                sheet.paste(tile, (i * CANVAS // 4, j * CANVAS // 4))
+                tile = (
+                    Image.fromarray(canvas)
+                    .convert("L")
+                    .resize((CANVAS_SIZE // 4, CANVAS_SIZE // 4))
+                )
+                sheet.paste(tile, (i * CANVAS_SIZE // 4, j * CANVAS_SIZE // 4))
         sheet.save(args.save)
 
 

@@ -21,16 +21,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lenet.data import load_mnist  # noqa: E402
-from lenet.recipes import resolve_config  # noqa: E402
-from lenet.training import fit, select_device  # noqa: E402
+from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
+from lenet.recipes import RECIPES, resolve_config  # noqa: E402
+from lenet.training import fit, select_device, split_training  # noqa: E402
 
 TARGET = 0.99
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("data"))
-    parser.add_argument("--recipe", default="fast")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
+    parser.add_argument("--recipe", default="fast", choices=list(RECIPES))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -57,7 +60,8 @@ def main() -> None:
         )
 
     with tempfile.TemporaryDirectory() as run_dir:
-        fit(config, train, test, run_dir, on_epoch=on_epoch, show_progress=False)
+        train, validation = split_training(train, config)
+        fit(config, train, validation, test, run_dir, on_epoch=on_epoch, show_progress=False)
     if reached is None:
         print(f"did not reach {100 * TARGET:.0f}% in {config.epochs} epochs ({elapsed:.2f} s)")
     else:

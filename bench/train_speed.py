@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lenet.contract import MNIST_MEAN, MNIST_STD  # noqa: E402
 from lenet.data import load_mnist  # noqa: E402
+from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
 from lenet.model import LeNet5  # noqa: E402
 from lenet.recipes import RECIPES  # noqa: E402
 from lenet.training import evaluate, make_optimizer, select_device, train_epoch  # noqa: E402
@@ -59,7 +60,9 @@ def seed_epoch(model, optimizer, loader, device) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()

@@ -30,6 +30,8 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 # Before gradio is imported: no usage reporting or version lookups at start-up.
@@ -38,6 +40,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 import guard  # noqa: E402
 import numpy as np  # noqa: E402
+from canvas import BRUSH_RADIUS, CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
 from number import read_number  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -50,14 +53,6 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 PAGE_CSS = DEMO_DIR / "page.css"  # layout and accessibility fixes Gradio has no option for
 PAGE_JS = DEMO_DIR / "page.js"
 
-# The canvas and brush are chosen together. The canvas is shown at 1:1 (it is not
-# scaled up to fill its box), so 400 px gives room to draw. A digit drawn across
-# about two thirds of it (~270 px tall) with the 30 px brush (the Sketchpad draws
-# strokes twice the radius wide) comes out, scaled to MNIST's 20 px box, with
-# strokes ~2 px wide: MNIST's median. preprocess.py corrects strokes that still
-# come out too thin or too thick (a digit drawn very small or very large).
-CANVAS_SIZE = 400
-BRUSH_RADIUS = 15
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
 TOP_CLASSES = 3
@@ -303,164 +298,201 @@ def concurrency_limit() -> int:
 
 
 def build_app(classifier: DigitClassifier) -> gr.Blocks:
-    """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input.
+    """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input."""
+    # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
+    with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
+        page = layout(classifier)
+        predict, predict_upload = predictors(classifier, page)
+        listen(page, predict, predict_upload)
+    return app
+
+
+@dataclass
+class Page:
+    """The components the listeners read and write."""
+
+    draw_tab: gr.Tab
+    sketch: gr.Sketchpad
+    upload_tab: gr.Tab
+    upload: gr.Image
+    answer: gr.Markdown
+    label: gr.Label
+    seen: gr.Image
+    digits: gr.Markdown
+    examples: gr.Examples
+
+    @property
+    def outputs(self) -> list[gr.components.Component]:
+        """What a prediction fills: the Label, the model view, the answer in words, and the
+        table of a number's digits."""
+        return [self.label, self.seen, self.answer, self.digits]
+
+
+def layout(classifier: DigitClassifier) -> Page:
+    """The components, inside the Blocks being built.
 
     On a wide screen the tabs sit left of the prediction and the model view; on a phone
     the columns stack, so the prediction comes straight under the drawing square and the
     examples after it (page.css sizes the square to fit the screen).
     """
-    # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
-    with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
-        gr.Markdown(f"# Draw a digit or a number\n{classifier.describe()}", elem_id="intro")
-        gr.Markdown(TURN_HINT, elem_id="turn-hint")  # page.css shows it on a sideways phone
-        with gr.Row(equal_height=False, elem_id="layout"):
-            with gr.Column():
-                with gr.Tab("Draw") as draw_tab:
-                    sketch = gr.Sketchpad(
-                        canvas_size=(CANVAS_SIZE, CANVAS_SIZE),
-                        brush=gr.Brush(
-                            default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"
-                        ),
-                        layers=False,
-                        transforms=(),
-                        type="numpy",
-                        show_label=False,  # the tab names it; page.js names the canvas
-                        elem_id="canvas",  # page.css makes the canvas element the square
-                    )
-                with gr.Tab("Upload") as upload_tab:
-                    upload = gr.Image(
-                        label="A photo or scan of one digit, dark on light or light on dark",
-                        sources=["upload", "clipboard"],
-                        type="pil",  # decode() converts it: GIFs come unconverted
-                        image_mode="RGBA",
-                        elem_id="upload",
-                    )
-            with gr.Column():
-                # The answer in words is the headline; the Label below it keeps the class
-                # probabilities (the API's contract) and shows them as bars.
-                answer = gr.Markdown(EMPTY_MESSAGE, elem_id="answer")
-                label = gr.Label(
-                    value=EMPTY_MESSAGE,
-                    num_top_classes=TOP_CLASSES,
-                    label="Prediction",
-                    show_heading=False,
-                    elem_id="prediction",
+    gr.Markdown(f"# Draw a digit or a number\n{classifier.describe()}", elem_id="intro")
+    gr.Markdown(TURN_HINT, elem_id="turn-hint")  # page.css shows it on a sideways phone
+    with gr.Row(equal_height=False, elem_id="layout"):
+        with gr.Column():
+            with gr.Tab("Draw") as draw_tab:
+                sketch = gr.Sketchpad(
+                    canvas_size=(CANVAS_SIZE, CANVAS_SIZE),
+                    brush=gr.Brush(
+                        default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"
+                    ),
+                    layers=False,
+                    transforms=(),
+                    type="numpy",
+                    show_label=False,  # the tab names it; page.js names the canvas
+                    elem_id="canvas",  # page.css makes the canvas element the square
                 )
-                seen = gr.Image(
-                    label="What the model sees (28x28)",
-                    alt_text="The 28x28 image the model reads, enlarged",
-                    format="png",  # lossless: the pixels are the point
-                    interactive=False,
-                    buttons=[],
-                    height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
-                    elem_id="seen",
+            with gr.Tab("Upload") as upload_tab:
+                upload = gr.Image(
+                    label="A photo or scan of one digit, dark on light or light on dark",
+                    sources=["upload", "clipboard"],
+                    type="pil",  # decode() converts it: GIFs come unconverted
+                    image_mode="RGBA",
+                    elem_id="upload",
                 )
-                # Each digit of a number, in the strip's order; empty (and so unseen, last in
-                # the column) for one digit.
-                digits = gr.Markdown(label="Each digit", elem_id="digits")
-        # Below both columns, so that on a phone they come after the prediction.
-        example_paths = sorted(EXAMPLES_DIR.glob("*.png"))
-        examples = gr.Examples(
-            examples=[[str(path)] for path in example_paths],
-            inputs=sketch,
-            label="Example drawings: open one in the drawing square",
-            example_labels=[f"Example {path.stem}" for path in example_paths],
-            cache_examples=False,
-        )
+        with gr.Column():
+            # The answer in words is the headline; the Label below it keeps the class
+            # probabilities (the API's contract) and shows them as bars.
+            answer = gr.Markdown(EMPTY_MESSAGE, elem_id="answer")
+            label = gr.Label(
+                value=EMPTY_MESSAGE,
+                num_top_classes=TOP_CLASSES,
+                label="Prediction",
+                show_heading=False,
+                elem_id="prediction",
+            )
+            seen = gr.Image(
+                label="What the model sees (28x28)",
+                alt_text="The 28x28 image the model reads, enlarged",
+                format="png",  # lossless: the pixels are the point
+                interactive=False,
+                buttons=[],
+                height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
+                elem_id="seen",
+            )
+            # Each digit of a number, in the strip's order; empty for one digit, and then
+            # hidden by page.css.
+            digits = gr.Markdown(label="Each digit", elem_id="digits")
+    # Below both columns, so that on a phone they come after the prediction.
+    example_paths = sorted(EXAMPLES_DIR.glob("*.png"))
+    examples = gr.Examples(
+        examples=[[str(path)] for path in example_paths],
+        inputs=sketch,
+        label="Example drawings: open one in the drawing square",
+        example_labels=[f"Example {path.stem}" for path in example_paths],
+        cache_examples=False,
+    )
+    return Page(draw_tab, sketch, upload_tab, upload, answer, label, seen, digits, examples)
 
-        listener = {
-            "outputs": [label, seen, answer, digits],
-            "preprocess": False,  # decode() does it, with readable errors
-            "trigger_mode": "always_last",
-            "show_progress": "hidden",
-            "concurrency_limit": concurrency_limit(),
-            "concurrency_id": "model",
-        }
 
-        views = ViewFiles()
+# scores, model view, answer, the table of a number's digits
+Prediction = tuple[dict[str, float] | str, str | None, str, str]
 
-        Reply = tuple[dict[str, float] | str, str | None, str, str]
 
-        def respond(
-            scores: dict[str, float] | str, answer: str, view: np.ndarray | None, table: str = ""
-        ) -> Reply:
-            return scores, None if view is None else views.save(view), answer, table
+def predictors(
+    classifier: DigitClassifier, page: Page
+) -> tuple[Callable[[dict | None], Prediction], Callable[[dict | None], Prediction]]:
+    """(predict, predict_upload): what the Draw and Upload tabs' events run."""
+    views = ViewFiles()
 
-        def predict(payload: dict | None) -> Reply:
-            """Read the Sketchpad's drawing (a dict with background, layers, composite): a digit
-            or a number."""
-            value = decode(sketch, guard.composite_only(payload))
-            return respond(*read_drawing(classifier, None if value is None else value["composite"]))
+    def respond(
+        scores: dict[str, float] | str, answer: str, view: np.ndarray | None, table: str = ""
+    ) -> Prediction:
+        return scores, None if view is None else views.save(view), answer, table
 
-        def predict_upload(payload: dict | None) -> Reply:
-            """Classify an uploaded photo or scan of one digit."""
-            if payload is None:
-                return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
-            return respond(*classify(classifier, decode(upload, payload)))
+    def predict(payload: dict | None) -> Prediction:
+        """Read the Sketchpad's drawing (a dict with background, layers, composite): a digit
+        or a number."""
+        value = decode(page.sketch, guard.composite_only(payload))
+        return respond(*read_drawing(classifier, None if value is None else value["composite"]))
 
-        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
-        # Clear resets the outputs at once and cancels a prediction still running for the
-        # last stroke, which would otherwise land after it and leave a stale label.
-        sketch.clear(
-            lambda: respond(EMPTY_MESSAGE, EMPTY_MESSAGE, None),
-            outputs=[label, seen, answer, digits],
-            cancels=[drawn],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        # `input` is the visitor's upload or removal, once; `change` fired twice for a
-        # corrupt file (two error toasts). A failed upload shows one error and leaves no
-        # stale answer: the file, the prediction and the model view are all cleared.
-        uploaded = upload.input(
-            predict_upload, inputs=upload, api_name="predict_upload", **listener
-        )
-        uploaded.failure(
-            lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
-            outputs=[label, seen, answer, digits, upload],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        )
+    def predict_upload(payload: dict | None) -> Prediction:
+        """Classify an uploaded photo or scan of one digit."""
+        if payload is None:
+            return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
+        return respond(*classify(classifier, decode(page.upload, payload)))
 
-        # An example click answers at once, in the browser: loading the example takes a
-        # second or more. (The Dataset's `select` fires with its `click`; a listener on
-        # `click` itself would wait for Gradio's own example-loading call to return.)
-        # Loading an example into the Sketchpad does not fire its change event.
-        examples.dataset.select(
-            None, js=show_message(OPENING_MESSAGE), outputs=[label, seen, answer, digits]
-        )
-        example_read = examples.load_input_event.then(
-            predict, inputs=sketch, api_visibility="private", **listener
-        )
+    return predict, predict_upload
 
-        # The prediction and the model view belong to the visible tab. Opening a tab
-        # blanks them at once (in the browser), then reads the open tab's image again.
-        drawing_read = draw_tab.select(
-            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer, digits]
-        ).then(predict, inputs=sketch, api_visibility="private", **listener)
-        upload_read = upload_tab.select(
-            None, js=show_message(READING_MESSAGE), outputs=[label, seen, answer, digits]
-        ).then(predict_upload, inputs=upload, api_visibility="private", **listener)
-        # It also cancels answers still on their way for the other tab, and shows the
-        # examples (drawings) with the Draw tab only.
-        draw_tab.select(
-            lambda: gr.Dataset(visible=True),
-            outputs=examples.dataset,
-            cancels=[uploaded, upload_read],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        upload_tab.select(
-            lambda: gr.Dataset(visible=False),
-            outputs=examples.dataset,
-            cancels=[drawn, example_read, drawing_read],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        )
-    return app
+
+def listen(page: Page, predict: Callable, predict_upload: Callable) -> None:
+    """The events: a stroke, Clear, an upload, an example, a tab opened."""
+    sketch, upload, examples, outputs = page.sketch, page.upload, page.examples, page.outputs
+    listener = {
+        "outputs": outputs,
+        "preprocess": False,  # decode() does it, with readable errors
+        "trigger_mode": "always_last",
+        "show_progress": "hidden",
+        "concurrency_limit": concurrency_limit(),
+        "concurrency_id": "model",
+    }
+    drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
+    # Clear resets the outputs at once and cancels a prediction still running for the
+    # last stroke, which would otherwise land after it and leave a stale label.
+    sketch.clear(
+        lambda: (EMPTY_MESSAGE, None, EMPTY_MESSAGE, ""),
+        outputs=outputs,
+        cancels=[drawn],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    # `input` is the visitor's upload or removal, once; `change` fired twice for a
+    # corrupt file (two error toasts). A failed upload shows one error and leaves no
+    # stale answer: the file, the prediction and the model view are all cleared.
+    uploaded = upload.input(predict_upload, inputs=upload, api_name="predict_upload", **listener)
+    uploaded.failure(
+        lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
+        outputs=[*outputs, upload],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+
+    # An example click answers at once, in the browser: loading the example takes a
+    # second or more. (The Dataset's `select` fires with its `click`; a listener on
+    # `click` itself would wait for Gradio's own example-loading call to return.)
+    # Loading an example into the Sketchpad does not fire its change event.
+    examples.dataset.select(None, js=show_message(OPENING_MESSAGE), outputs=outputs)
+    example_read = examples.load_input_event.then(
+        predict, inputs=sketch, api_visibility="private", **listener
+    )
+
+    # The prediction and the model view belong to the visible tab. Opening a tab
+    # blanks them at once (in the browser), then reads the open tab's image again.
+    drawing_read = page.draw_tab.select(
+        None, js=show_message(READING_MESSAGE), outputs=outputs
+    ).then(predict, inputs=sketch, api_visibility="private", **listener)
+    upload_read = page.upload_tab.select(
+        None, js=show_message(READING_MESSAGE), outputs=outputs
+    ).then(predict_upload, inputs=upload, api_visibility="private", **listener)
+    # It also cancels answers still on their way for the other tab, and shows the
+    # examples (drawings) with the Draw tab only.
+    page.draw_tab.select(
+        lambda: gr.Dataset(visible=True),
+        outputs=examples.dataset,
+        cancels=[uploaded, upload_read],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    page.upload_tab.select(
+        lambda: gr.Dataset(visible=False),
+        outputs=examples.dataset,
+        cancels=[drawn, example_read, drawing_read],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
 
 
 def private_temp_dir() -> Path:

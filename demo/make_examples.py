@@ -14,6 +14,7 @@ import argparse
 import math
 from pathlib import Path
 
+from canvas import BRUSH_RADIUS, CANVAS_SIZE
 from PIL import Image, ImageDraw
 
 Point = tuple[float, float]
@@ -118,9 +119,6 @@ def render_strokes(strokes: list[Stroke], size: int, width: int) -> Image.Image:
 
 
 def main() -> None:
-    # Imported here, not at the top, so the strokes load without gradio (the tests use them).
-    from app import BRUSH_RADIUS, CANVAS_SIZE
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=EXAMPLES_DIR, help="default: %(default)s")
     parser.add_argument(

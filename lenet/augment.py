@@ -23,16 +23,16 @@ import math
 import torch
 import torch.nn.functional as F
 
-MAX_ROTATION_DEGREES = 15.0
-MAX_SHEAR = 0.3  # horizontal shear: x += shear * y (0.3 is a 17 degree slant)
-MAX_LOG_ASPECT = math.log(1.6)  # width/height scaled apart by up to 1.6x either way
+MAX_ROTATION_DEGREES = 12.0
+MAX_SHEAR = 0.2  # horizontal shear: x += shear * y (0.2 is an 11 degree slant)
+MAX_LOG_ASPECT = math.log(1.3)  # width/height scaled apart by up to 1.3x either way
 ELASTIC_GRID = 4  # the displacement field is drawn on a 4x4 grid and smoothly upsampled
-ELASTIC_PIXELS = 1.0  # standard deviation of each grid point's displacement, in pixels
+ELASTIC_PIXELS = 0.7  # standard deviation of each grid point's displacement, in pixels
 STROKE_CHANGE_PROBABILITY = 0.5
 # Strokes move toward their 3x3 dilation (thicker) by up to 100%, or toward their
 # erosion (thinner) by up to 50%: a full 3x3 erosion wipes out thin MNIST strokes.
 MAX_THICKEN, MAX_THIN = 1.0, 0.5
-LOW_RES_PROBABILITY = 0.25
+LOW_RES_PROBABILITY = 0.2
 LOW_RES_SIDES = (14, 20)  # written at 14..20 px, thresholded, then scaled back up
 LOW_RES_THRESHOLD = (0.35, 0.55)  # ink above this share of the brightest pixel turns black
 BOX_FILTER = 4  # blocky ink is drawn at 4x and averaged down

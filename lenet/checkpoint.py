@@ -1,58 +1,49 @@
-"""Checkpoints that rebuild themselves, written crash-safely.
+"""Checkpoints that rebuild themselves, written crash-safely, loaded only when whole.
 
 A checkpoint is a plain dict of tensors and primitives, so it loads with
 `torch.load(..., weights_only=True)`: model config and weights, the training
-config, optimizer/scheduler/RNG state (so a run resumes exactly) and the
-per-epoch history.
+config, optimizer/scheduler/RNG state (so a run resumes exactly), the per-epoch
+history and the last evaluation, with the calibration once the run has finished.
+`load_checkpoint` is the one way in. It checks all of that, so whatever reads a
+checkpoint can trust it; `lenet.model.from_checkpoint` then rebuilds the network.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
+import io
+import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from lenet.contract import LABELS
+from lenet.files import atomic_write
+from lenet.model import from_checkpoint
+from lenet.recipes import ConfigError, ModelConfig, TrainConfig, config_from_dict
+
 FORMAT = "lenet5-mnist-checkpoint"
 VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
+# What fit() saves besides the format tag, and the columns of each epoch's history row.
+CONTENTS = ("model_config", "model", "train_config", "epoch", "optimizer", "scheduler", "rng")
+CONTENTS += ("history", "test")
+HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "test_accuracy", "train_seconds")
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, corrupt or not one of ours."""
-
-
-def atomic_write_bytes(path: Path, write: Any) -> None:
-    """Write a file so that a crash leaves either the old file or the new one.
-
-    `write(f)` writes into a temp file in the same folder, which is fsynced
-    and then renamed over `path` with os.replace (atomic on POSIX).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt or not one of ours (a bad value, as JSONDecodeError
+    is)."""
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """Save `payload` (tagged with our format) crash-safely to `path`."""
-    data = {"format": FORMAT, "version": VERSION, **payload}
-    atomic_write_bytes(Path(path), lambda f: torch.save(data, f))
+    """Save `payload` (tagged with our format) crash-safely to `path`.
+
+    Serialized in memory first, so that only the write itself can fail (WriteError).
+    """
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "version": VERSION, **payload}, buffer)
+    atomic_write(path, buffer.getvalue())
 
 
 def resolve_checkpoint_path(path: str | Path) -> Path:
@@ -65,11 +56,12 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and validate a checkpoint (file or run folder), with weights_only=True."""
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint (file or run folder) onto the CPU, with weights_only=True, and check
+    everything in it; raise CheckpointError, in one line, on anything train.py does not write."""
     path = resolve_checkpoint_path(path)
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # unpickling errors come in many types
         raise CheckpointError(
             f"{path} is not a readable checkpoint (corrupt, truncated or not written by train.py)"
@@ -80,13 +72,90 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(
             f"{path} has checkpoint version {data.get('version')}, expected {VERSION}"
         )
+    try:
+        check_contents(data)
+    except ValueError as exc:
+        raise CheckpointError(f"{path} is a LeNet-5 MNIST checkpoint, but {exc}") from None
     return data
 
 
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def check_contents(checkpoint: dict[str, Any]) -> None:
+    """Raise ValueError naming the first thing in `checkpoint` that train.py would not write."""
+    missing = [key for key in CONTENTS if key not in checkpoint]
+    if missing:
+        raise ValueError(f"its {missing[0]} is missing")
+    config = _config(TrainConfig, checkpoint, "train_config")
+    if _config(ModelConfig, checkpoint, "model_config") != config.model_config():
+        raise ValueError("its model_config does not match the dropout rates in its train_config")
+    _check_weights(checkpoint)
+    _check_progress(checkpoint, config)
+    if not isinstance(checkpoint["optimizer"], dict) or not isinstance(checkpoint["rng"], dict):
+        raise ValueError("its optimizer or random number generator state is not a dict")
+    if (checkpoint["scheduler"] is not None) != (config.schedule == "onecycle"):
+        raise ValueError(f"its scheduler state does not match its {config.schedule} schedule")
+
+
+def _config(kind: type, checkpoint: dict[str, Any], key: str) -> Any:
+    try:
+        return config_from_dict(kind, checkpoint[key])
+    except ConfigError as exc:
+        raise ValueError(f"its {key} is not valid: {exc}") from None
+
+
+def _check_weights(checkpoint: dict[str, Any]) -> None:
+    try:
+        from_checkpoint(checkpoint, calibrated=False)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as exc:
+        reason = " ".join(str(exc).split())  # load_state_dict's message spans lines
+        raise ValueError(f"its weights do not fit LeNet-5: {reason}") from None
+    if not all(torch.isfinite(tensor).all() for tensor in checkpoint["model"].values()):
+        raise ValueError("its weights are not all finite")
+
+
+def _check_progress(checkpoint: dict[str, Any], config: TrainConfig) -> None:
+    """The epoch, the history up to it, and the last evaluation (and calibration, if any)."""
+    epoch, history, test = checkpoint["epoch"], checkpoint["history"], checkpoint["test"]
+    if not (_is_int(epoch) and 1 <= epoch <= config.epochs):
+        raise ValueError(f"its epoch must be an integer from 1 to {config.epochs}, got {epoch!r}")
+    rows_ok = isinstance(history, list) and all(
+        isinstance(row, dict)
+        and set(row) == set(HISTORY_KEYS)
+        and all(map(_is_number, row.values()))
+        for row in history
+    )
+    if not rows_ok or [row["epoch"] for row in history] != list(range(1, epoch + 1)):
+        raise ValueError(
+            f"its history must hold one row of numbers for each of epochs 1 to {epoch}"
+        )
+    classes = len(LABELS)
+    test_ok = (
+        isinstance(test, dict)
+        and _is_number(test.get("loss"))
+        and _is_number(test.get("accuracy"))
+        and 0 <= test["accuracy"] <= 1
+        and _numbers(test.get("per_class_recall"), classes)
+        and isinstance(test.get("confusion"), list)
+        and all(_numbers(row, classes) for row in test["confusion"])
+    )
+    if not test_ok:
+        raise ValueError("its test evaluation is not a loss, an accuracy, recalls and a confusion")
+    calibration = test.get("calibration")
+    if calibration is not None and not (
+        isinstance(calibration, dict)
+        and all(map(_is_number, calibration.values()))
+        and calibration.get("temperature", 0) > 0
+        and 0 <= calibration.get("confidence_threshold", -1) <= 1
+    ):
+        raise ValueError("its calibration is not a positive temperature, a threshold and figures")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(values: Any, count: int) -> bool:
+    return isinstance(values, list) and len(values) == count and all(map(_is_number, values))

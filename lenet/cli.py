@@ -1,4 +1,7 @@
-"""Command-line plumbing shared by train.py and export.py: one-line errors."""
+"""Command-line plumbing shared by train.py and export.py: one-line errors, flag names.
+
+The library's errors name settings and files, never flags; the scripts name their flags.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 from typing import NoReturn
+
+# What to do about a DataError (MNIST missing or damaged), in the words of the command line.
+DATA_DIR_HINT = "pass --data-dir pointing at a folder that holds MNIST/raw"
 
 
 class Parser(argparse.ArgumentParser):
@@ -21,23 +27,6 @@ def die(message: str, status: int = 1) -> NoReturn:
     raise SystemExit(status)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer > 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+def flag(setting: str) -> str:
+    """The flag that sets a setting: `lr` is --lr, `batch_size` is --batch-size."""
+    return "--" + setting.replace("_", "-")

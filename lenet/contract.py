@@ -28,14 +28,29 @@ LABELS = tuple(str(d) for d in range(10))
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-# The graph's input and output, described on them (ValueInfoProto.doc_string).
+# The graph's input and output, described on them (ValueInfoProto.doc_string) and, with the
+# network's name, on the whole model (ModelProto.doc_string).
+POLARITY_WORDS = "white ink on black"
 INPUT_DOC = (
-    f"float32 (N, 1, {IMAGE_SIZE}, {IMAGE_SIZE}): raw pixels in [0, 1], white ink on black, "
-    f"the digit fitted to {DIGIT_BOX}x{DIGIT_BOX} and centred by mass, as in MNIST"
+    f"{INPUT_DTYPE} ({', '.join(map(str, INPUT_SHAPE))}): raw pixels in "
+    f"[{INPUT_RANGE[0]:g}, {INPUT_RANGE[1]:g}], {POLARITY_WORDS}, the digit fitted to "
+    f"{DIGIT_BOX}x{DIGIT_BOX} and centred by mass, as in MNIST"
 )
 OUTPUT_DOC = (
-    f"float32 (N, {len(LABELS)}): logits for the labels '0' to '9'; softmax gives probabilities"
+    f"float32 (N, {len(LABELS)}): logits for the labels '{LABELS[0]}' to '{LABELS[-1]}'; "
+    "softmax gives probabilities"
 )
+MODEL_DOC = (
+    f"LeNet-5 trained on MNIST. Input '{INPUT_NAME}': {INPUT_DOC}. "
+    f"Output '{OUTPUT_NAME}': {OUTPUT_DOC}."
+)
+
+
+def signature() -> str:
+    """The model's input and output in one line: 'image' (N, 1, 28, 28) -> 'logits' (N, 10)."""
+    shape = ", ".join(map(str, INPUT_SHAPE))
+    return f"'{INPUT_NAME}' ({shape}) -> '{OUTPUT_NAME}' (N, {len(LABELS)})"
+
 
 # Who made the model and under what terms: ONNX's optional metadata keys (onnx/docs/IR.md,
 # "Optional Metadata") and ModelProto.model_version, bumped whenever the shipped model's

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import torch
 
-
-class DataError(RuntimeError):
-    """MNIST is missing and could not be downloaded."""
+from lenet.mnist_files import DataError, raw_folder, read_split, split_files
 
 
 @dataclass
@@ -32,7 +30,7 @@ class Split:
     def hold_out(self, n: int) -> tuple[Split, Split]:
         """(all but the last n examples, the last n examples)."""
         if not 0 < n < len(self):
-            raise ValueError(f"cannot hold out {n} of {len(self)} images")
+            raise ValueError(f"cannot hold out {n:,} of {len(self):,} images")
         return Split(self.images[:-n], self.labels[:-n]), Split(self.images[-n:], self.labels[-n:])
 
     def subset(self, n: int | None) -> Split:
@@ -45,33 +43,33 @@ class Split:
 def load_split(
     root: str | Path, train: bool, device: torch.device | str = "cpu", download: bool = True
 ) -> Split:
-    """Load one MNIST split from `root` (torchvision's layout), downloading if allowed.
+    """Load one MNIST split from `root` (torchvision's layout), downloading it if allowed.
 
-    Raises DataError with a one-line message when the files are missing and
-    cannot be downloaded.
+    Raises DataError, in one line, when the files are missing and cannot be downloaded,
+    or are damaged (empty, truncated, not idx files).
     """
+    name = "training" if train else "test"
+    if not all(path.is_file() for path in split_files(root, train)):
+        if not download:
+            raise DataError(f"MNIST {name} set not found under {raw_folder(root)}")
+        _download(root, train, name)
+    images, labels = read_split(root, train)
+    images = torch.from_numpy(images.copy()).to(device).unsqueeze(1).float().div_(255.0)
+    return Split(images, torch.from_numpy(labels.astype("int64")).to(device))  # (N, 1, 28, 28)
+
+
+def _download(root: str | Path, train: bool, name: str) -> None:
+    """torchvision's download of one split into root/MNIST/raw."""
     from torchvision.datasets import MNIST  # deferred: torchvision is slow to import
 
-    root = Path(root).expanduser()
-    name = "training" if train else "test"
     try:
-        dataset = MNIST(root=str(root), train=train, download=False)
-    except RuntimeError:
-        if not download:
-            raise DataError(
-                f"MNIST {name} set not found under {root}/MNIST/raw; "
-                "pass --data-dir pointing at a folder that holds MNIST/raw"
-            ) from None
-        try:
-            dataset = MNIST(root=str(root), train=train, download=True)
-        except Exception as exc:  # network errors come in many types
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(
-                f"MNIST {name} set not found under {root}/MNIST/raw and the download failed "
-                f"({reason}); pass --data-dir pointing at a folder that holds MNIST/raw"
-            ) from None
-    images = dataset.data.to(device).unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28)
-    return Split(images, dataset.targets.to(device))
+        MNIST(root=str(Path(root).expanduser()), train=train, download=True)
+    except Exception as exc:  # network errors come in many types
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"MNIST {name} set not found under {raw_folder(root)} and the download failed "
+            f"({reason})"
+        ) from None
 
 
 def load_mnist(

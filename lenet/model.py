@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from lenet.contract import LABELS, MNIST_MEAN, MNIST_STD
+from lenet.recipes import ModelConfig, config_from_dict
 
 # 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4: conv2 gives (16, 4, 4) after pooling.
 FLAT_FEATURES = 16 * 4 * 4
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Everything needed to rebuild the network; saved next to its weights."""
-
-    conv_dropout: float = 0.5
-    fc_dropout: float = 0.5
 
 
 class LeNet5(nn.Module):
@@ -59,7 +52,7 @@ def count_parameters(model: nn.Module) -> int:
 def build_model(config: dict | ModelConfig | None = None) -> LeNet5:
     """Build LeNet-5 from a config dataclass or its dict form (as saved in checkpoints)."""
     if isinstance(config, dict):
-        config = ModelConfig(**config)
+        config = config_from_dict(ModelConfig, config)
     return LeNet5(config)
 
 

@@ -26,10 +26,12 @@ from lenet.contract import (
     INPUT_DOC,
     INPUT_NAME,
     META_CONFIDENCE_THRESHOLD,
+    MODEL_DOC,
     MODEL_VERSION,
     OUTPUT_DOC,
     OUTPUT_NAME,
     contract_metadata,
+    identity_metadata,
 )
 from lenet.model import LeNet5
 
@@ -38,6 +40,7 @@ from lenet.model import LeNet5
 OPSET = 21
 PARITY_BATCH_SIZES = (1, 2, 7, 64, 1000, 10000)
 MAX_LOGIT_DIFF = 1e-4
+INT8_CALIBRATION_IMAGES = 1000  # training images whose activations set the int8 ranges
 OPTIMIZATION_LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -69,6 +72,16 @@ def export_onnx(model: LeNet5) -> onnx.ModelProto:
     return proto
 
 
+def model_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
+    """All the file says about itself but the parity figures, which join once they pass."""
+    return {
+        **contract_metadata(),
+        **identity_metadata(),
+        **training_metadata(checkpoint, checkpoint_sha256),
+        **environment_metadata(),
+    }
+
+
 def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
     """What the checkpoint says about how the model was trained and how well it does.
 
@@ -91,6 +104,7 @@ def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dic
 
 
 def environment_metadata() -> dict[str, str]:
+    """The library versions, the opset and the date of the export."""
     return {
         "torch_version": torch.__version__,
         "onnx_version": onnx.__version__,
@@ -105,10 +119,7 @@ def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
     del proto.metadata_props[:]
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=value)
-    proto.doc_string = (
-        "LeNet-5 trained on MNIST. Input 'image': float32 (N, 1, 28, 28), pixels in [0, 1], "
-        "white ink on black. Output 'logits': (N, 10), softmax gives probabilities."
-    )
+    proto.doc_string = MODEL_DOC
 
 
 def session(model: bytes | str | Path, level: str = "all") -> ort.InferenceSession:
@@ -301,22 +312,3 @@ def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:
     )
     set_metadata(proto, metadata)
     return serialize(proto)
-
-
-def latency_ms(model: bytes, image: np.ndarray, runs: int = 2000) -> tuple[float, float]:
-    """Median and 99th percentile of batch-1 latency in milliseconds (one thread)."""
-    import time
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    sess = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    feed = {INPUT_NAME: image[None]}
-    for _ in range(100):
-        sess.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        sess.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times)), 1e3 * float(np.percentile(times, 99))

@@ -1,4 +1,6 @@
-"""What a training run leaves in its folder: history.csv, metrics.json and the figures."""
+"""What a training run leaves in its folder besides the checkpoint: history.csv, the
+figures and metrics.json, written last, so that a run whose metrics.json exists has its
+whole report."""
 
 from __future__ import annotations
 
@@ -6,23 +8,76 @@ import csv
 import io
 import json
 import platform
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from lenet.checkpoint import atomic_write_bytes
+import torch
+
 from lenet.contract import LABELS
+from lenet.files import atomic_write
+from lenet.recipes import TrainConfig
 
 HISTORY_NAME = "history.csv"
 METRICS_NAME = "metrics.json"
 CURVES_NAME = "curves.png"
 CONFUSION_NAME = "confusion.png"
+REPORT_NAMES = (HISTORY_NAME, CURVES_NAME, CONFUSION_NAME, METRICS_NAME)  # in writing order
+
+
+def run_metrics(
+    config: TrainConfig,
+    history: list[dict[str, Any]],
+    result: dict[str, Any],
+    *,
+    parameters: int,
+    wall_seconds: float,
+    device: torch.device,
+    train_images: int,
+    test_images: int,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """metrics.json's contents: the final evaluation and calibration, and how the run went."""
+    return {
+        "recipe": config.recipe,
+        "config": asdict(config),
+        "epochs": len(history),
+        "test_accuracy": result["accuracy"],
+        "test_loss": result["loss"],
+        "per_class_recall": dict(zip(LABELS, result["per_class_recall"], strict=True)),
+        "confusion": result["confusion"],
+        "calibration": result["calibration"],
+        "parameters": parameters,
+        "train_seconds": sum(row["train_seconds"] for row in history),
+        "wall_seconds_this_invocation": wall_seconds,
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "train_images": train_images,
+        "test_images": test_images,
+        "dry_run": dry_run,
+        "versions": library_versions(),
+    }
+
+
+def write_report(run_dir: Path, history: list[dict[str, Any]], metrics: dict[str, Any]) -> None:
+    """Every file of REPORT_NAMES, metrics.json last (WriteError if one cannot be written)."""
+    title = f"LeNet-5 on MNIST, {metrics['recipe']} recipe"
+    write_history(run_dir, history)
+    plot_curves(run_dir, history, title)
+    accuracy = f"{100 * metrics['test_accuracy']:.2f}% on {metrics['test_images']:,} test images"
+    plot_confusion(run_dir, metrics["confusion"], f"{title}: {accuracy}")
+    write_metrics(run_dir, metrics)
+
+
+def report_is_complete(run_dir: Path) -> bool:
+    """Whether `run_dir` holds every report file (a run stopped before its end does not)."""
+    return all((run_dir / name).is_file() for name in REPORT_NAMES)
 
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shaped a result."""
     import numpy
-    import torch
-    import torchvision
+    import torchvision  # deferred: slow to import, and only its version is read
 
     return {
         "python": platform.python_version(),
@@ -38,13 +93,13 @@ def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
     writer.writeheader()
     writer.writerows(history)
-    atomic_write_bytes(run_dir / HISTORY_NAME, lambda f: f.write(buffer.getvalue().encode()))
+    atomic_write(run_dir / HISTORY_NAME, buffer.getvalue().encode())
 
 
 def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
     """metrics.json: final accuracy, per-class recall, parameter count, timings, versions."""
     text = json.dumps(metrics, indent=2) + "\n"
-    atomic_write_bytes(run_dir / METRICS_NAME, lambda f: f.write(text.encode()))
+    atomic_write(run_dir / METRICS_NAME, text.encode())
 
 
 def plot_curves(run_dir: Path, history: list[dict[str, Any]], title: str) -> None:
@@ -113,4 +168,4 @@ def plot_confusion(run_dir: Path, confusion: list[list[int]], title: str) -> Non
 def _save_figure(fig: Any, path: Path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    atomic_write_bytes(path, lambda f: f.write(buffer.getvalue()))
+    atomic_write(path, buffer.getvalue())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from lenet.augment import augment
 from lenet.calibration import calibrate
-from lenet.checkpoint import CHECKPOINT_NAME, save_checkpoint
+from lenet.checkpoint import CHECKPOINT_NAME, CheckpointError, save_checkpoint
 from lenet.contract import LABELS
 from lenet.data import Split
-from lenet.model import LeNet5, ModelConfig, build_model, model_config_dict
+from lenet.model import LeNet5, build_model, model_config_dict
 from lenet.outliers import OUTLIER_SHARE, outlier_batch
 from lenet.recipes import TrainConfig
 
@@ -44,9 +44,9 @@ def select_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
+        raise ValueError("device cuda was asked for, but no CUDA GPU is available")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps was asked for, but MPS is not available")
+        raise ValueError("device mps was asked for, but MPS is not available")
     if name not in ("cpu", "cuda", "mps"):
         raise ValueError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
     return torch.device(name)
@@ -151,11 +151,147 @@ def step_loss(
     digits = augment(x) if config.augment else x
     if not config.outlier_exposure:
         return F.cross_entropy(model(digits), y, label_smoothing=config.label_smoothing)
-    outliers = outlier_batch(x, y, round(len(y) * OUTLIER_SHARE))
+    outliers = outlier_batch(round(len(y) * OUTLIER_SHARE), x.device)
     logits = model(torch.cat([digits, outliers]))
     loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=config.label_smoothing)
     uniform = -F.log_softmax(logits[len(y) :], 1).mean()
     return loss + config.outlier_exposure * uniform
+
+
+def split_training(train: Split, config: TrainConfig) -> tuple[Split, Split]:
+    """(the images a run trains on, the images it calibrates on), from MNIST's training split.
+
+    The last `config.validation` images are held out; `config.train_subset` then takes the
+    first N of the rest. Raises ValueError if there are too few images to hold out.
+    """
+    train, validation = train.hold_out(config.validation)
+    return train.subset(config.train_subset), validation
+
+
+@dataclass
+class RunState:
+    """What a run carries from one epoch to the next; `checkpoint()` is what it saves."""
+
+    config: TrainConfig
+    model: LeNet5
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    generator: torch.Generator  # the shuffling order, on the CPU
+    history: list[dict[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)  # the last evaluation
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {
+            "model_config": model_config_dict(self.model),
+            "model": self.model.state_dict(),
+            "train_config": asdict(self.config),
+            "epoch": len(self.history),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": _rng_state(self.generator),
+            "history": self.history,
+            "test": self.result,
+        }
+
+
+def start_run(
+    config: TrainConfig,
+    device: torch.device,
+    steps_per_epoch: int,
+    resume: dict[str, Any] | None = None,
+) -> RunState:
+    """A fresh run seeded from `config.seed`, or the run `resume` (a checkpoint) left off.
+
+    Raises CheckpointError if the checkpoint's training state does not fit its config.
+    """
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    model = build_model(config.model_config()).to(device)
+    optimizer, scheduler = make_optimizer(model, config, steps_per_epoch)
+    run = RunState(config, model, optimizer, scheduler, generator)
+    if resume is None:
+        return run
+    try:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(resume["scheduler"])
+        _set_rng_state(resume["rng"], generator)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())
+        raise CheckpointError(
+            f"the checkpoint's optimizer, schedule or random state does not fit it ({reason})"
+        ) from None
+    run.history, run.result = list(resume["history"]), resume["test"]
+    return run
+
+
+def fit(
+    config: TrainConfig,
+    train: Split,
+    validation: Split,
+    test: Split,
+    run_dir: str | Path,
+    resume: dict[str, Any] | None = None,
+    max_batches: int | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    show_progress: bool = True,
+) -> tuple[LeNet5, list[dict[str, Any]], dict[str, Any]]:
+    """Train (or resume) a run; returns the model, the per-epoch history and the last evaluation.
+
+    `train` and `validation` are split_training's. After each epoch the test split is
+    evaluated, `run_dir/checkpoint.pt` is replaced atomically and `on_epoch(row)` is
+    called. A non-finite loss raises TrainingDiverged before that epoch's checkpoint is
+    written. After the last epoch the probabilities are calibrated on `validation`
+    (lenet/calibration.py); the result's "calibration" holds the fit, and the checkpoint is
+    written once more with it. A run resumed after its last epoch is only calibrated, if
+    it was not yet.
+    """
+    checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
+    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+    steps = math.ceil(len(train) / config.batch_size)
+    if max_batches is not None:
+        steps = min(steps, max_batches)
+    run = start_run(config, train.images.device, steps, resume)
+    for epoch in range(len(run.history) + 1, config.epochs + 1):
+        progress = f"epoch {epoch}/{config.epochs}" if show_progress else None
+        row = run_epoch(run, train, test, max_batches, progress)
+        save_checkpoint(checkpoint_path, run.checkpoint())
+        if on_epoch is not None:
+            on_epoch(row)
+    if "calibration" not in run.result:
+        run.result = {**run.result, "calibration": calibrate(run.model, validation, test)}
+        save_checkpoint(checkpoint_path, run.checkpoint())
+    return run.model, run.history, run.result
+
+
+def run_epoch(
+    run: RunState, train: Split, test: Split, max_batches: int | None, progress: str | None
+) -> dict[str, Any]:
+    """Train one epoch and evaluate on `test`; append the epoch's row to the history.
+
+    Raises TrainingDiverged, leaving `run` as it was, if the loss is no longer finite.
+    """
+    epoch, config = len(run.history) + 1, run.config
+    started = time.perf_counter()
+    train_loss = train_epoch(
+        run.model, run.optimizer, run.scheduler, train, config, run.generator, max_batches, progress
+    )
+    seconds = time.perf_counter() - started
+    result = evaluate(run.model, test, config.test_batch_size)
+    if not (math.isfinite(train_loss) and math.isfinite(result["loss"])):
+        kept = f"epoch {epoch - 1}'s checkpoint is kept" if epoch > 1 else "no checkpoint"
+        raise TrainingDiverged(f"the loss became {train_loss} in epoch {epoch}; stopped ({kept})")
+    row = {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "test_loss": result["loss"],
+        "test_accuracy": result["accuracy"],
+        "train_seconds": seconds,
+    }
+    run.history.append(row)
+    run.result = result
+    return row
 
 
 def _rng_state(generator: torch.Generator) -> dict[str, Any]:
@@ -170,90 +306,3 @@ def _set_rng_state(state: dict[str, Any], generator: torch.Generator) -> None:
     generator.set_state(state["sampler"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def fit(
-    config: TrainConfig,
-    train: Split,
-    test: Split,
-    run_dir: str | Path,
-    resume: dict[str, Any] | None = None,
-    max_batches: int | None = None,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    show_progress: bool = True,
-) -> tuple[LeNet5, list[dict[str, Any]], dict[str, Any]]:
-    """Train (or resume) a run; returns the model, the per-epoch history and the last evaluation.
-
-    The last `config.validation` training images are held out. After each epoch the
-    test split is evaluated, `on_epoch(row)` is called and `run_dir/checkpoint.pt` is
-    replaced atomically. A non-finite loss raises TrainingDiverged before that epoch's
-    checkpoint is written. After the last epoch the probabilities are calibrated on the
-    held-out images (lenet/calibration.py); the result's "calibration" holds the fit,
-    and the checkpoint is written once more with it.
-    """
-    train, validation = train.hold_out(config.validation)
-    train = train.subset(config.train_subset)
-    device = train.images.device
-    checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
-    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)  # shuffling order, on the CPU
-    model = build_model(ModelConfig(config.conv_dropout, config.fc_dropout)).to(device)
-    steps = math.ceil(len(train) / config.batch_size)
-    if max_batches is not None:
-        steps = min(steps, max_batches)
-    optimizer, scheduler = make_optimizer(model, config, steps)
-    history: list[dict[str, Any]] = []
-    result: dict[str, Any] = {}
-    first_epoch = 1
-    state: dict[str, Any] = dict(resume or {})  # what the checkpoint holds, kept up to date
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        if scheduler is not None and resume.get("scheduler") is not None:
-            scheduler.load_state_dict(resume["scheduler"])
-        _set_rng_state(resume["rng"], generator)
-        history = list(resume["history"])
-        result = resume["test"]
-        first_epoch = resume["epoch"] + 1
-
-    for epoch in range(first_epoch, config.epochs + 1):
-        started = time.perf_counter()
-        progress = f"epoch {epoch}/{config.epochs}" if show_progress else None
-        train_loss = train_epoch(
-            model, optimizer, scheduler, train, config, generator, max_batches, progress
-        )
-        seconds = time.perf_counter() - started
-        result = evaluate(model, test, config.test_batch_size)
-        if not (math.isfinite(train_loss) and math.isfinite(result["loss"])):
-            kept = f"epoch {epoch - 1}'s checkpoint is kept" if epoch > 1 else "no checkpoint"
-            raise TrainingDiverged(
-                f"the loss became {train_loss} in epoch {epoch}; stopped ({kept}); "
-                "try a smaller --lr"
-            )
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "test_loss": result["loss"],
-            "test_accuracy": result["accuracy"],
-            "train_seconds": seconds,
-        }
-        history.append(row)
-        state = {
-            "model_config": model_config_dict(model),
-            "model": model.state_dict(),
-            "train_config": asdict(config),
-            "epoch": epoch,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "rng": _rng_state(generator),
-            "history": history,
-            "test": result,
-        }
-        save_checkpoint(checkpoint_path, state)
-        if on_epoch is not None:
-            on_epoch(row)
-    if "calibration" not in result:  # also for a run resumed after its last epoch
-        result = {**result, "calibration": calibrate(model, validation, test)}
-        save_checkpoint(checkpoint_path, {**state, "test": result})
-    return model, history, result

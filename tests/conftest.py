@@ -1,4 +1,5 @@
-"""Shared fixtures: the real MNIST files, small real trainings, the running app and Chromium."""
+"""Shared fixtures: the real MNIST files, small real trainings, the scripts as a user runs
+them, the running app and Chromium."""
 
 from __future__ import annotations
 
@@ -6,19 +7,47 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", REPO.parent / "shared" / "mnist"))
+CLI_TIMEOUT_S = 600
 
 
-def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess]:
     """Run a repo script (train.py, export.py) with the test interpreter; capture its output."""
-    return subprocess.run(
-        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
-    )
+
+    def run(*args: str, timeout: float = CLI_TIMEOUT_S, **popen) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **popen,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def one_line_error() -> Callable[[subprocess.CompletedProcess], str]:
+    """Check that a script failed as promised, with one line `<script>: error: ...` on
+    stderr, a non-zero exit and no traceback; return that line."""
+
+    def check(result: subprocess.CompletedProcess) -> str:
+        script = Path(result.args[1]).name
+        assert result.returncode != 0, result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert lines[0].startswith(f"{script}: error: "), lines[0]
+        return lines[0]
+
+    return check
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +66,9 @@ def mnist(mnist_dir):
 
 
 @pytest.fixture(scope="session")
-def one_epoch_run(tmp_path_factory, mnist_dir) -> Path:
-    """A run folder from `train.py` trained for one epoch on all 60,000 images (about 5 s)."""
+def one_epoch_run(tmp_path_factory, mnist_dir, run_cli) -> Path:
+    """A run folder from `train.py` trained for one epoch on all 55,000 training images
+    (about 5 s of training on an idle machine)."""
     run_dir = tmp_path_factory.mktemp("run") / "seed-1-epoch"
     result = run_cli(
         "train.py", "--data-dir", str(mnist_dir), "--epochs", "1", "--out", str(run_dir)
@@ -48,12 +78,34 @@ def one_epoch_run(tmp_path_factory, mnist_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """`python demo/app.py` on a free 127.0.0.1 port, shared by the browser tests."""
-    from demo_helpers import running_app
+def small_run(tmp_path_factory, mnist_dir, run_cli) -> Path:
+    """A whole run folder from `train.py`, in seconds: one epoch on 2,000 images."""
+    run_dir = tmp_path_factory.mktemp("run") / "small"
+    flags = ["--epochs", "1", "--train-subset", "2000", "--data-dir", str(mnist_dir)]
+    result = run_cli("train.py", *flags, "--out", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    return run_dir
 
-    with running_app() as url:
-        yield url
+
+@pytest.fixture
+def small_run_copy(small_run, tmp_path) -> Path:
+    """A copy of `small_run` for a test to damage."""
+    return Path(shutil.copytree(small_run, tmp_path / "run"))
+
+
+@pytest.fixture(scope="session")
+def demo_app():
+    """`python demo/app.py` on a free 127.0.0.1 port, shared by the client and browser tests:
+    its URL, process and log (bench/demo_server.py's RunningApp)."""
+    from bench.demo_server import app_process
+
+    with app_process() as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_app) -> str:
+    return demo_app.url
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from demo_helpers import REPO, SCREENSHOT_DIR
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from make_examples import DIGIT_STROKES
 
 CHROMIUM_ARGS = [

@@ -5,7 +5,7 @@ import torch
 
 from lenet.augment import augment
 from lenet.contract import DIGIT_BOX, IMAGE_SIZE
-from lenet.outliers import outlier_batch, overlay, reframe, zigzag
+from lenet.outliers import GLYPHS, glyph_bank, outlier_batch, reframe, zigzag
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +58,17 @@ def test_reframe_puts_the_ink_in_the_digit_box_centred_by_mass():
     assert reframe(torch.zeros(2, 1, 28, 28)).abs().sum() == 0  # blank stays blank
 
 
-def test_outliers_are_framed_like_drawings(digits):
-    images, labels = digits
+def test_outliers_are_framed_like_drawings():
     torch.manual_seed(0)
-    batch = outlier_batch(images, labels, 64)
+    batch = outlier_batch(64, torch.device("cpu"))
     assert batch.shape == (64, 1, IMAGE_SIZE, IMAGE_SIZE)
     for image in batch:
         assert max(ink_box(image)) == pytest.approx(DIGIT_BOX, abs=2)
 
 
-def test_overlays_pair_digits_of_different_classes(digits):
-    images, labels = digits
-    twos = labels == 2
-    # Only two classes to draw from: half the first draws pair a 2 with a 2 and must be redrawn.
-    subset = twos | (labels == 7)
-    torch.manual_seed(0)
-    out = overlay(images[subset], labels[subset], 200)
-    assert 190 <= len(out) <= 200  # same-class pairs redrawn; a rare leftover dropped
+def test_the_glyphs_are_drawn_in_every_font_that_has_them():
+    glyphs = glyph_bank(torch.device("cpu"))
+    # 16 font files; a few lack a sign or two (and draw nothing, which is skipped).
+    assert 0.8 * 16 * len(GLYPHS) <= len(glyphs) <= 16 * len(GLYPHS)
+    assert (glyphs.amax((1, 2, 3)) > 0.5).all()  # none is blank
     assert zigzag(10, IMAGE_SIZE, torch.device("cpu")).shape == (10, 1, IMAGE_SIZE, IMAGE_SIZE)

@@ -42,6 +42,7 @@ def test_the_threshold_lets_the_confident_share_through():
     assert share == pytest.approx(CONFIDENT_SHARE, abs=0.001)
 
 
+@pytest.mark.slow
 def test_a_real_run_is_calibrated_on_held_out_images(one_epoch_run, mnist):
     checkpoint = load_checkpoint(one_epoch_run)
     calibration = checkpoint["test"]["calibration"]

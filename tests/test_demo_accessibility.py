@@ -16,8 +16,10 @@ from page_helpers import DESKTOP, expect_prediction, open_page, run_axe, serious
 from playwright.sync_api import expect
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import EMPTY_MESSAGE
+
+pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
 # Each state: the browser context (None: Playwright's device of that name), and what the
 # visitor has done: nothing yet, opened an example, or uploaded a photo.

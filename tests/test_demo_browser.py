@@ -29,7 +29,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import (
     BRUSH_RADIUS,
     CANVAS_SIZE,
@@ -41,6 +41,8 @@ from app import (
     VIEW_SCALE,
 )
 from make_examples import number_strokes
+
+pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
 DRAWN_DIGITS = "0123456789"
 # Numbers drawn with the mouse: their height and the gap between digits, in canvas px.

@@ -1,6 +1,6 @@
 """The running app through gradio_client: a drawn digit and number, bad inputs, file routes.
 
-Starts `python demo/app.py` on a free 127.0.0.1 port once for the module.
+Uses the app the session starts (conftest's demo_app), shared with the browser tests.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, app_process
+from demo_helpers import DEMO_DIR, MODEL_PATH
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
+from bench.demo_server import sketch_of, sketchpad_value
+
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import (
     BRUSH_RADIUS,
     CANVAS_SIZE,
@@ -34,24 +36,8 @@ from make_examples import number_strokes, render_strokes
 
 
 @pytest.fixture(scope="module")
-def app():
-    with app_process() as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
-def app_url(app):
-    return app.url
-
-
-@pytest.fixture(scope="module")
 def client(app_url) -> Client:
     return Client(app_url, verbose=False)
-
-
-def sketch(path: Path) -> dict:
-    """A Sketchpad value; the whole dict is needed (a bare file becomes an empty value)."""
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def top_label(result) -> str:
@@ -60,13 +46,13 @@ def top_label(result) -> str:
 
 
 def assert_answers_a_good_request(client: Client) -> None:
-    result = client.predict(sketch(DEMO_DIR / "examples" / "5.png"), api_name="/predict")
+    result = client.predict(sketch_of(DEMO_DIR / "examples" / "5.png"), api_name="/predict")
     assert top_label(result) == "5"
 
 
 def test_a_drawn_digit_is_recognized(client):
     label, view, answer, digits = client.predict(
-        sketch(DEMO_DIR / "examples" / "2.png"), api_name="/predict"
+        sketch_of(DEMO_DIR / "examples" / "2.png"), api_name="/predict"
     )
     assert label["label"] == "2" and answer == "It's a 2" and digits == ""
     assert len(label["confidences"]) == 3  # the top three
@@ -81,12 +67,11 @@ def test_a_drawn_number_is_read(client, tmp_path):
     render_strokes(number_strokes("2026", CANVAS_SIZE, 85, 10, brush), CANVAS_SIZE, brush).save(
         path
     )
-    label, view, answer, digits = client.predict(sketch(path), api_name="/predict")
+    label, view, answer, digits = client.predict(sketch_of(path), api_name="/predict")
     # The Label holds the three best readings of the whole number, best first.
     assert label["label"] == "2026"
-    assert [c["label"] for c in label["confidences"]][0] == "2026"
-    assert len(label["confidences"]) == 3
-    assert answer in ("It's 2026",) or answer.startswith("Not sure. Probably 2026;")
+    assert label["confidences"][0]["label"] == "2026" and len(label["confidences"]) == 3
+    assert answer == "It's 2026" or answer.startswith("Not sure. Probably 2026;")
     # One table row per digit, left to right; the view shows the four inputs in a row.
     rows = digits.splitlines()[2:]
     assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "3", "4"]
@@ -104,8 +89,7 @@ def test_an_uploaded_photo_is_recognized(client, tmp_path):
     label, _view, _answer, digits = client.predict(
         handle_file(str(path)), api_name="/predict_upload"
     )
-    assert digits == ""
-    assert label["label"] == "8"
+    assert label["label"] == "8" and digits == ""  # the Upload tab reads one digit
 
 
 def test_an_uploaded_gif_is_recognized(client, tmp_path):
@@ -161,7 +145,7 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
     client, bad_inputs, case, endpoint
 ):
     path = bad_inputs[case]
-    value = sketch(path) if endpoint == "/predict" else handle_file(str(path))
+    value = sketch_of(path) if endpoint == "/predict" else handle_file(str(path))
     expected = EXPECTED_MESSAGES[case]
     if expected == EMPTY_MESSAGE:  # not an error: the friendly prompt, and no guess
         label, view, answer, _digits = client.predict(value, api_name=endpoint)
@@ -174,12 +158,12 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
     assert_answers_a_good_request(client)
 
 
-def test_each_refused_image_is_one_log_line_not_a_traceback(app, client, bad_inputs):
-    refusals = app.log().count("refused image")
+def test_each_refused_image_is_one_log_line_not_a_traceback(demo_app, client, bad_inputs):
+    refusals = demo_app.log().count("refused image")
     for case in ("corrupt bytes", "huge image"):
         with pytest.raises(AppError):
             client.predict(handle_file(str(bad_inputs[case])), api_name="/predict_upload")
-    log = app.log()
+    log = demo_app.log()
     assert log.count("refused image") == refusals + 2
     assert "Traceback" not in log
 
@@ -191,7 +175,9 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     low, high = centre - BRUSH_RADIUS, centre + BRUSH_RADIUS
     ImageDraw.Draw(tap).ellipse((low, low, high, high), fill="black")
     tap.save(tmp_path / "tap.png")
-    label, view, answer, _digits = client.predict(sketch(tmp_path / "tap.png"), api_name="/predict")
+    label, view, answer, _digits = client.predict(
+        sketch_of(tmp_path / "tap.png"), api_name="/predict"
+    )
     assert label["label"] == DOT_MESSAGE and not label.get("confidences")
     assert view is None and answer == DOT_MESSAGE
 
@@ -201,7 +187,7 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA").resize((side, side))
     small.paste(digit, (centre - side // 2, centre - side // 2))
     small.save(tmp_path / "small.png")
-    label, view, *_ = client.predict(sketch(tmp_path / "small.png"), api_name="/predict")
+    label, view, *_ = client.predict(sketch_of(tmp_path / "small.png"), api_name="/predict")
     assert label["label"] != DOT_MESSAGE and label.get("confidences")
     assert view is not None
 
@@ -210,14 +196,12 @@ def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):
     path = tmp_path / "big.png"
     path.write_bytes(bytes(MAX_FILE_SIZE + 1))
     with pytest.raises(ValueError, match="exceeds the maximum file size"):
-        client.predict(sketch(path), api_name="/predict")
+        client.predict(sketch_of(path), api_name="/predict")
     assert_answers_a_good_request(client)
 
 
 def test_an_empty_canvas_gets_the_prompt(client):
-    label, view, answer, _digits = client.predict(
-        {"background": None, "layers": [], "composite": None}, api_name="/predict"
-    )
+    label, view, answer, _digits = client.predict(sketchpad_value(), api_name="/predict")
     assert label["label"] == EMPTY_MESSAGE and view is None and answer == EMPTY_MESSAGE
 
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from demo_helpers import REPO
 from gradio.components.image_editor import EditorDataBlobs
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from guard import CompositeBlobs, composite_only
 
 HOSTILE_TIMEOUT_S = 300
 
 
+@pytest.mark.slow
 def test_hostile_traffic_leaves_the_app_up_small_and_right():
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "hostile.py")],

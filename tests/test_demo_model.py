@@ -8,30 +8,16 @@ import os
 import subprocess
 import sys
 
-import onnx
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, REPO
+from demo_helpers import DEMO_DIR, MODEL_PATH, REPO, model_with_metadata
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from classifier import DigitClassifier, ModelError
 
 from lenet.contract import contract_metadata
 
 FORBIDDEN_IMPORTS = {"torch", "torchvision", "lenet"}
-
-
-def model_with(path, changes: dict[str, str | None]):
-    """demo/model.onnx with metadata entries replaced (or removed, for None), saved to `path`."""
-    model = onnx.load(str(MODEL_PATH))
-    props = {p.key: p.value for p in model.metadata_props}
-    props.update(changes)
-    del model.metadata_props[:]
-    for key, value in props.items():
-        if value is not None:
-            model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
-    return path
 
 
 def test_the_contract_comes_from_the_model_file():
@@ -61,7 +47,7 @@ def test_the_contract_comes_from_the_model_file():
     ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
 )
 def test_a_model_that_breaks_the_contract_is_refused(tmp_path, changes, named):
-    path = model_with(tmp_path / "model.onnx", changes)
+    path = model_with_metadata(tmp_path / "model.onnx", changes)
     with pytest.raises(ModelError, match="does not match the demo's contract") as error:
         DigitClassifier.load(path)
     assert named in str(error.value)
@@ -82,7 +68,9 @@ def test_app_start_up_fails_with_one_clear_line(tmp_path):
     models = {
         "not found": tmp_path / "absent.onnx",
         "cannot load model": corrupt,
-        "input_polarity": model_with(tmp_path / "wrong.onnx", {"input_polarity": "inverted"}),
+        "input_polarity": model_with_metadata(
+            tmp_path / "wrong.onnx", {"input_polarity": "inverted"}
+        ),
     }
     # All three at once: each pays gradio's import time.
     runs = {

@@ -23,8 +23,10 @@ from page_helpers import (
 from playwright.sync_api import expect
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import DOT_MESSAGE, EMPTY_MESSAGE
+
+pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
 PORTRAIT = ["iPhone 13", "Pixel 7"]
 LANDSCAPE = ["iPhone 13 landscape", "Pixel 7 landscape"]

@@ -13,11 +13,13 @@ import subprocess
 import sys
 
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, app_process
+from demo_helpers import DEMO_DIR, MODEL_PATH
 from gradio_client import Client, handle_file
 
+from bench.demo_server import app_process, sketch_of
+
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 import app as demo_app
 from classifier import DigitClassifier
 
@@ -26,7 +28,13 @@ START_TIMEOUT_S = 120
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "signum",
+    [
+        pytest.param(signal.SIGTERM, id="SIGTERM"),  # how Spaces and Docker stop it
+        pytest.param(signal.SIGINT, id="SIGINT", marks=pytest.mark.slow),
+    ],
+)
 def test_a_stop_signal_deletes_uploads_and_model_views(tmp_path, signum):
     gradio_root, temp = tmp_path / "gradio", tmp_path / "tmp"
     gradio_root.mkdir()
@@ -34,10 +42,7 @@ def test_a_stop_signal_deletes_uploads_and_model_views(tmp_path, signum):
     env = {"GRADIO_TEMP_DIR": str(gradio_root), "TMPDIR": str(temp)}
     with app_process(env=env) as app:
         client = Client(app.url, verbose=False)
-        drawing = handle_file(str(DEMO_DIR / "examples" / "2.png"))
-        client.predict(
-            {"background": None, "layers": [], "composite": drawing}, api_name="/predict"
-        )
+        client.predict(sketch_of(DEMO_DIR / "examples" / "2.png"), api_name="/predict")
         upload = handle_file(str(DEMO_DIR / "examples" / "3.png"))
         client.predict(upload, api_name="/predict_upload")
         images = [p for p in tmp_path.rglob("*") if p.suffix in IMAGE_SUFFIXES]

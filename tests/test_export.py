@@ -1,15 +1,15 @@
 """export.py and the ONNX file it writes: parity with torch on real MNIST, metadata, refusals."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 
-from conftest import REPO, run_cli
 from lenet import onnx_export as ox
-from lenet.checkpoint import load_checkpoint, sha256_file
+from lenet.checkpoint import load_checkpoint
 from lenet.contract import (
     INPUT_DOC,
     INPUT_NAME,
@@ -20,11 +20,18 @@ from lenet.contract import (
     contract_metadata,
     identity_metadata,
 )
-from lenet.model import build_model
+from lenet.files import sha256_file
+from lenet.model import from_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "demo" / "model.onnx"
+# The tests that export a trained checkpoint: slow (a one-epoch training, then the parity
+# check on 10,000 images at six batch sizes).
+exports = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def exported(one_epoch_run, mnist_dir, tmp_path_factory):
+def exported(one_epoch_run, mnist_dir, tmp_path_factory, run_cli):
     """(model path, export stdout) from `export.py --int8` on a one-epoch checkpoint."""
     out = tmp_path_factory.mktemp("export") / "model.onnx"
     result = run_cli(
@@ -43,10 +50,8 @@ def exported(one_epoch_run, mnist_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torch_model(one_epoch_run):
-    checkpoint = load_checkpoint(one_epoch_run)
-    model = build_model(checkpoint["model_config"])
-    model.load_state_dict(checkpoint["model"])
-    return model.eval()
+    """The model export.py writes: calibrated (the temperature folded into the last layer)."""
+    return from_checkpoint(load_checkpoint(one_epoch_run))
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +60,7 @@ def test_arrays(mnist):
     return test.images.numpy(), test.labels.numpy()
 
 
+@exports
 def test_export_prints_full_parity_and_writes_one_small_file(exported):
     path, stdout = exported
     assert "parity on 10,000 MNIST test images" in stdout
@@ -62,10 +68,12 @@ def test_export_prints_full_parity_and_writes_one_small_file(exported):
         for batch in ox.PARITY_BATCH_SIZES:
             assert f"{level:>7}  {batch:>5}" in stdout
     assert "FAIL" not in stdout and "parity passed" in stdout
+    assert "inputs 'image' (N, 1, 28, 28) -> 'logits' (N, 10)); parity passed" in stdout
     assert sorted(p.name for p in path.parent.iterdir()) == ["model.int8.onnx", "model.onnx"]
     assert path.stat().st_size < 1_000_000
 
 
+@exports
 @pytest.mark.parametrize("level", ["all", "none"])
 def test_parity_on_real_images(exported, torch_model, test_arrays, level):
     images, labels = test_arrays[0][:2000], test_arrays[1][:2000]
@@ -78,6 +86,7 @@ def test_parity_on_real_images(exported, torch_model, test_arrays, level):
     assert report.rows[0].accuracy == pytest.approx(report.torch_accuracy)
 
 
+@exports
 def test_batch_axis_is_dynamic(exported, test_arrays):
     proto = onnx.load(exported[0])
     assert ox.batch_axis_is_dynamic(proto)
@@ -87,6 +96,7 @@ def test_batch_axis_is_dynamic(exported, test_arrays):
         assert logits.shape == (n, len(LABELS))
 
 
+@exports
 def test_graph_has_no_dropout_and_passes_the_checker(exported):
     proto = onnx.load(exported[0])
     onnx.checker.check_model(proto, full_check=True)
@@ -96,6 +106,7 @@ def test_graph_has_no_dropout_and_passes_the_checker(exported):
     assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in proto.graph.initializer)
 
 
+@exports
 def test_metadata_round_trip(exported, one_epoch_run):
     meta = ort.InferenceSession(exported[0]).get_modelmeta().custom_metadata_map
     assert {k: meta[k] for k in contract_metadata()} == contract_metadata()
@@ -113,6 +124,7 @@ def test_metadata_round_trip(exported, one_epoch_run):
         assert meta[key]
 
 
+@exports
 def test_the_file_follows_onnx_metadata_conventions(exported):
     """Producer, model version, author and license keys, and described input and output."""
     import torch
@@ -132,6 +144,7 @@ def test_the_file_follows_onnx_metadata_conventions(exported):
         assert identity_metadata().items() <= meta.custom_metadata_map.items(), path
 
 
+@exports
 def test_int8_is_within_0_3_points_of_fp32(exported, test_arrays):
     images, labels = test_arrays
     fp32 = ox.run_batched(ox.session(exported[0]), images, 1000).argmax(1)
@@ -140,7 +153,8 @@ def test_int8_is_within_0_3_points_of_fp32(exported, test_arrays):
     assert "QuantizeLinear" in ox.graph_op_types(onnx.load(exported[0].with_suffix(".int8.onnx")))
 
 
-def test_verify_passes_on_the_exported_file(exported, one_epoch_run, mnist_dir):
+@exports
+def test_verify_passes_on_the_exported_file(exported, one_epoch_run, mnist_dir, run_cli):
     result = run_cli(
         "export.py",
         "--verify",
@@ -154,14 +168,9 @@ def test_verify_passes_on_the_exported_file(exported, one_epoch_run, mnist_dir):
     assert "parity passed" in result.stdout
 
 
-def one_line_error(result) -> str:
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    return lines[0]
-
-
-def test_corrupt_checkpoint_is_refused_and_nothing_is_written(tmp_path, mnist_dir):
+def test_corrupt_checkpoint_is_refused_and_nothing_is_written(
+    tmp_path, mnist_dir, run_cli, one_line_error
+):
     corrupt = tmp_path / "checkpoint.pt"
     corrupt.write_bytes(b"\x00" * 100)
     out = tmp_path / "model.onnx"
@@ -172,7 +181,9 @@ def test_corrupt_checkpoint_is_refused_and_nothing_is_written(tmp_path, mnist_di
     assert not out.exists()
 
 
-def test_missing_checkpoint_and_unwritable_output(tmp_path, one_epoch_run, mnist_dir):
+def test_missing_checkpoint_and_unwritable_output(
+    tmp_path, small_run, mnist_dir, run_cli, one_line_error
+):
     result = run_cli(
         "export.py", "--checkpoint", str(tmp_path / "none"), "--out", str(tmp_path / "m.onnx")
     )
@@ -180,7 +191,7 @@ def test_missing_checkpoint_and_unwritable_output(tmp_path, one_epoch_run, mnist
     result = run_cli(
         "export.py",
         "--checkpoint",
-        str(one_epoch_run),
+        str(small_run),
         "--out",
         str(tmp_path / "missing-folder" / "m.onnx"),
         "--data-dir",
@@ -189,12 +200,13 @@ def test_missing_checkpoint_and_unwritable_output(tmp_path, one_epoch_run, mnist
     assert "not a writable folder" in one_line_error(result)
 
 
-def test_verify_refuses_a_file_that_is_not_onnx(tmp_path):
+def test_verify_refuses_a_file_that_is_not_onnx(tmp_path, run_cli, one_line_error):
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"PK\x03\x04 this is a zip, not a model")
     assert "not a valid ONNX model" in one_line_error(run_cli("export.py", "--verify", str(fake)))
 
 
+@exports
 def test_failed_parity_leaves_no_model_file(
     one_epoch_run, mnist_dir, tmp_path, monkeypatch, capsys
 ):
@@ -212,11 +224,10 @@ def test_failed_parity_leaves_no_model_file(
 
 
 def test_shipped_model_matches_its_metadata(test_arrays):
-    shipped = REPO / "demo" / "model.onnx"
-    assert shipped.stat().st_size < 1_000_000
-    meta = ort.InferenceSession(shipped).get_modelmeta().custom_metadata_map
+    assert SHIPPED.stat().st_size < 1_000_000
+    meta = ort.InferenceSession(SHIPPED).get_modelmeta().custom_metadata_map
     images, labels = test_arrays
-    logits = ox.run_batched(ox.session(shipped), images, 1000)
+    logits = ox.run_batched(ox.session(SHIPPED), images, 1000)
     accuracy = float((logits.argmax(1) == labels).mean())
     assert accuracy == pytest.approx(float(meta["test_accuracy"]), abs=5e-5)
     assert ox.contract_mismatches(meta) == []

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_helpers import MODEL_PATH
 
 from bench.handwriting import DEFAULT_USPS, FORMS, load_usps, read, summary
 from bench.scribbles import SHAPES, TARGET, confident_rate, scribbles
-from conftest import REPO
+
+# isort: split
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
+from classifier import DigitClassifier
 
 SAMPLE = 600  # USPS digits: every class is there (the file is not sorted by label)
 # Floors for the sample, under the full-set figures in BENCHMARKS.md.
@@ -23,9 +27,7 @@ MAX_ECE = 0.02
 
 @pytest.fixture(scope="module")
 def classifier():
-    from classifier import DigitClassifier  # demo/ is on sys.path through bench.handwriting
-
-    return DigitClassifier.load(REPO / "demo" / "model.onnx")
+    return DigitClassifier.load(MODEL_PATH)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from demo_helpers import MNIST_BOX, MNIST_SIZE, centre_of_mass, ink_extent, mnis
 from PIL import Image
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 import preprocess
 from make_examples import DIGIT_STROKES, render_strokes
 from preprocess import ink_map, stroke_width, to_model_input

@@ -15,7 +15,7 @@ from demo_helpers import MODEL_PATH, mnist_test_set
 from PIL import Image
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import BRUSH_RADIUS, CANVAS_SIZE, VIEW_SCALE, classify
 from classifier import DigitClassifier
 from make_examples import DIGIT_STROKES, render_strokes

@@ -16,10 +16,8 @@ import pytest
 from demo_helpers import DEMO_DIR, MODEL_PATH, mnist_test_set
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import (
-    BRUSH_RADIUS,
-    CANVAS_SIZE,
     DOT_MESSAGE,
     EMPTY_MESSAGE,
     STRIP_GAP,
@@ -27,6 +25,7 @@ from app import (
     number_verdict,
     read_drawing,
 )
+from canvas import BRUSH_RADIUS, CANVAS_SIZE
 from classifier import DigitClassifier
 from make_examples import number_strokes, render_strokes
 from number import MAX_DIGITS, top_readings
@@ -39,7 +38,7 @@ BRUSH = 2 * BRUSH_RADIUS
 SIZE = 28  # MNIST's side, as the shipped model's metadata states it
 
 # A floor on composed numbers, far enough under the benchmark's figures (BENCHMARKS.md,
-# section 9) to hold on a sample of 150 and for any model near the shipped one.
+# section 10) to hold on a sample of 150 and for any model near the shipped one.
 FLOOR_NUMBERS = 150
 FLOOR_EXACT = 0.94  # 3-digit numbers read exactly
 FLOOR_COUNT = 0.98  # as many digits read as written

@@ -5,21 +5,23 @@ bench/robustness.py reports the same on all 10,000 test digits; here 1,000 keep 
 
 import numpy as np
 import pytest
+from demo_helpers import MODEL_PATH, mnist_test_set
 
-from bench.robustness import CONDITIONS, STRESS, TARGET_DROP, evaluate, read_idx
-from conftest import REPO
+from bench.robustness import CONDITIONS, STRESS, TARGET_DROP, evaluate
+
+# isort: split
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
+from classifier import DigitClassifier
+
+pytestmark = pytest.mark.slow  # 7 conditions x 1,000 digits through the demo's pipeline
 
 IMAGES = 1000
 
 
 @pytest.fixture(scope="module")
 def results(mnist_dir):
-    from classifier import DigitClassifier  # on sys.path through bench.robustness
-
-    raw = mnist_dir / "MNIST" / "raw"
-    images = read_idx(raw / "t10k-images-idx3-ubyte")[:IMAGES]
-    labels = read_idx(raw / "t10k-labels-idx1-ubyte")[:IMAGES]
-    return evaluate(DigitClassifier.load(REPO / "demo" / "model.onnx"), images, labels)
+    images, labels = mnist_test_set(mnist_dir, IMAGES)
+    return evaluate(DigitClassifier.load(MODEL_PATH), images, labels)
 
 
 def test_every_condition_is_measured(results):

@@ -12,10 +12,9 @@ from collections import deque
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR  # noqa: F401  (puts demo/ on sys.path)
 
 # isort: split
-# The demo's modules, importable once demo_helpers has put demo/ on sys.path.
+# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from make_examples import DIGIT_STROKES, number_strokes, render_strokes
 from preprocess import ink_map
 from segment import components, paint, split_digits
