@@ -49,6 +49,22 @@ def draw(
     stroke < 0 thins it; rotation turns the digit (degrees, counter-clockwise);
     corner places the digit's frame against a random corner of the canvas.
     """
+    ink = drawn_ink(digit, side, stroke, rotation)
+    if corner:
+        top, left = rng.choice([0, CANVAS_SIZE - side], size=2)
+    else:
+        top, left = (CANVAS_SIZE - side) // 2, (CANVAS_SIZE - side) // 2
+    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
+    canvas[top : top + side, left : left + side, :3][ink] = 0
+    return canvas
+
+
+def drawn_ink(digit: np.ndarray, side: int, stroke: int = 0, rotation: float = 0.0) -> np.ndarray:
+    """Where a 28x28 MNIST digit leaves ink when drawn `side` px wide: (side, side) bool.
+
+    Enlarged with bilinear interpolation and cut at half intensity: hard-edged ink, as
+    the Sketchpad draws it. `stroke` and `rotation` are as for draw().
+    """
     image = Image.fromarray(digit)
     if rotation:
         image = image.rotate(rotation, resample=Image.Resampling.BILINEAR)
@@ -57,13 +73,7 @@ def draw(
     if stroke:
         size = 2 * abs(stroke) + 1
         ink = ink.filter(ImageFilter.MaxFilter(size) if stroke > 0 else ImageFilter.MinFilter(size))
-    if corner:
-        top, left = rng.choice([0, CANVAS_SIZE - side], size=2)
-    else:
-        top, left = (CANVAS_SIZE - side) // 2, (CANVAS_SIZE - side) // 2
-    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    canvas[top : top + side, left : left + side, :3][np.asarray(ink) > 0] = 0
-    return canvas
+    return np.asarray(ink) > 0
 
 
 # At DIGIT_SIDE, MNIST's median stroke (1.9 of 28 px) is drawn 16 px wide.

@@ -42,8 +42,9 @@ import guard  # noqa: E402
 import numpy as np  # noqa: E402
 from canvas import BRUSH_RADIUS, CANVAS_SIZE  # noqa: E402
 from classifier import DigitClassifier, ModelError  # noqa: E402
+from number import read_number  # noqa: E402
 from PIL import Image  # noqa: E402
-from preprocess import ink_map, to_model_input  # noqa: E402
+from preprocess import ink_map, ink_to_model_input, to_model_input  # noqa: E402
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = DEMO_DIR / "model.onnx"
@@ -59,6 +60,12 @@ TOP_CLASSES = 3
 # too_small_for_a_digit(). Ink is where ink_map() is over half strength.
 MIN_DIGIT_EXTENT = 2 * (2 * BRUSH_RADIUS)
 INK_LEVEL = 0.5
+# A number's inputs are shown side by side, at the largest whole scale up to VIEW_SCALE
+# that keeps the strip within STRIP_WIDTH px (the output column's width on a laptop),
+# with a grey bar one model pixel wide between them, so the cuts show.
+STRIP_WIDTH = 560
+STRIP_GAP = 1
+STRIP_GAP_LEVEL = 0.5
 
 EMPTY_MESSAGE = "Draw a digit"
 UPLOAD_MESSAGE = "Upload a photo of a digit"
@@ -121,15 +128,15 @@ def decode(component: gr.components.Component, payload: dict | None) -> np.ndarr
         raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
 
 
-def too_small_for_a_digit(drawing: np.ndarray) -> bool:
-    """Whether a drawing's ink is too small to be a digit: a tap, not a stroke.
+def too_small_for_a_digit(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (from ink_map()) is too small to be a digit: a tap, not a stroke.
 
     A single tap leaves one dab of the brush, about 2 * BRUSH_RADIUS across. The model
     scales any ink up to MNIST's digit box, so a dot would come back as a guess (a 0 or
     a 9). A digit is drawn several brush widths tall; ink whose longer side is under
     MIN_DIGIT_EXTENT gets a prompt instead. The model's own "not sure" answer is separate.
     """
-    rows, cols = np.nonzero(ink_map(drawing) > INK_LEVEL)
+    rows, cols = np.nonzero(ink > INK_LEVEL)
     if rows.size == 0:
         return False  # no ink: the empty-canvas prompt, from classify()
     extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
@@ -137,8 +144,9 @@ def too_small_for_a_digit(drawing: np.ndarray) -> bool:
 
 
 def show_message(message: str) -> str:
-    """A browser-side event function: `message` as the answer and no model view, at once."""
-    return f"() => [{{label: {json.dumps(message)}}}, null, {json.dumps(message)}]"
+    """A browser-side event function: `message` as the answer, no model view and no digit
+    table, at once."""
+    return f'() => [{{label: {json.dumps(message)}}}, null, {json.dumps(message)}, ""]'
 
 
 def classify(
@@ -151,13 +159,48 @@ def classify(
     """
     contract = classifier.contract
     x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
+    return classify_input(classifier, x)
+
+
+def classify_input(
+    classifier: DigitClassifier, x: np.ndarray | None
+) -> tuple[dict[str, float] | str, str, np.ndarray | None]:
+    """classify() from the model input on; None is a drawing with no ink."""
     if x is None:
         return EMPTY_MESSAGE, EMPTY_MESSAGE, None
+    contract = classifier.contract
     probabilities = classifier.probabilities(x[np.newaxis])[0]
     scores = dict(zip(contract.labels, probabilities.tolist(), strict=True))
-    view = np.kron(x, np.ones((VIEW_SCALE, VIEW_SCALE), dtype=np.float32))  # sharp pixels
     answer = verdict(scores, contract.confidence_threshold)
-    return scores, answer, (view * 255).round().astype(np.uint8)
+    return scores, answer, model_view(x[np.newaxis])
+
+
+def read_drawing(
+    classifier: DigitClassifier, drawing: np.ndarray | None
+) -> tuple[dict[str, float] | str, str, np.ndarray | None, str]:
+    """The Draw tab's reading of a drawing: a number of up to number.MAX_DIGITS digits.
+
+    Returns what classify() returns, then each digit's guesses as a Markdown table. A
+    drawing of one digit is read exactly as classify() reads it, with no table; a tap
+    gets DOT_MESSAGE. For several digits, the scores are the most probable readings of
+    the whole number ("2026"), the answer names it, and the view shows the digits'
+    inputs side by side.
+    """
+    if drawing is None:
+        return *classify_input(classifier, None), ""
+    ink = ink_map(drawing)
+    if too_small_for_a_digit(ink):
+        return DOT_MESSAGE, DOT_MESSAGE, None, ""
+    contract = classifier.contract
+    number = read_number(classifier, ink, TOP_CLASSES)
+    if number is None:  # no ink, one digit, or too many pieces for a number
+        x = ink_to_model_input(ink, contract.image_size, contract.digit_box)
+        return *classify_input(classifier, x), ""
+    threshold = contract.confidence_threshold
+    sure = bool((number.probabilities.max(axis=1) >= threshold).all())
+    answer = number_verdict(number.readings, sure)
+    table = digit_table(number.probabilities, contract.labels, threshold)
+    return number.readings, answer, model_view(number.inputs), table
 
 
 def verdict(scores: dict[str, float], threshold: float) -> str:
@@ -170,6 +213,40 @@ def verdict(scores: dict[str, float], threshold: float) -> str:
     if scores[best] >= threshold:
         return f"It's a {best}"
     return f"Not sure. Probably a {best}; could be a {second}"
+
+
+def number_verdict(readings: dict[str, float], sure: bool) -> str:
+    """The answer for a number: sure if every digit is (see verdict); else its two best readings."""
+    best, second = list(readings)[:2]
+    if sure:
+        return f"It's {best}"
+    return f"Not sure. Probably {best}; could be {second}"
+
+
+def digit_table(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float) -> str:
+    """A Markdown table of each digit's answer (see verdict) and top guesses, left to right."""
+    rows = ["| Digit | Answer | Top guesses |", "| --- | --- | --- |"]
+    for position, row in enumerate(probabilities, start=1):
+        scores = dict(zip(labels, row.tolist(), strict=True))
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:TOP_CLASSES]
+        guesses = ", ".join(f"{label} ({scores[label]:.1%})" for label in top)
+        rows.append(f"| {position} | {verdict(scores, threshold)} | {guesses} |")
+    return "\n".join(rows)
+
+
+def model_view(inputs: np.ndarray) -> np.ndarray:
+    """Model inputs (N, size, size) in [0, 1] as one uint8 image with sharp, enlarged pixels.
+
+    One input is shown at VIEW_SCALE; several side by side, as large as STRIP_WIDTH allows.
+    """
+    count, size, _ = inputs.shape
+    width = count * size + (count - 1) * STRIP_GAP
+    scale = VIEW_SCALE if count == 1 else max(1, min(VIEW_SCALE, STRIP_WIDTH // width))
+    row = np.full((size, width), STRIP_GAP_LEVEL, dtype=np.float32)
+    for i, x in enumerate(inputs):
+        row[:, i * (size + STRIP_GAP) : i * (size + STRIP_GAP) + size] = x
+    view = np.kron(row, np.ones((scale, scale), dtype=np.float32))  # sharp pixels
+    return (view * 255).round().astype(np.uint8)
 
 
 class ViewFiles:
@@ -241,12 +318,14 @@ class Page:
     answer: gr.Markdown
     label: gr.Label
     seen: gr.Image
+    digits: gr.Markdown
     examples: gr.Examples
 
     @property
     def outputs(self) -> list[gr.components.Component]:
-        """What a prediction fills: the Label, the model view, the answer in words."""
-        return [self.label, self.seen, self.answer]
+        """What a prediction fills: the Label, the model view, the answer in words, and the
+        table of a number's digits."""
+        return [self.label, self.seen, self.answer, self.digits]
 
 
 def layout(classifier: DigitClassifier) -> Page:
@@ -256,7 +335,7 @@ def layout(classifier: DigitClassifier) -> Page:
     the columns stack, so the prediction comes straight under the drawing square and the
     examples after it (page.css sizes the square to fit the screen).
     """
-    gr.Markdown(f"# Draw a digit\n{classifier.describe()}", elem_id="intro")
+    gr.Markdown(f"# Draw a digit or a number\n{classifier.describe()}", elem_id="intro")
     gr.Markdown(TURN_HINT, elem_id="turn-hint")  # page.css shows it on a sideways phone
     with gr.Row(equal_height=False, elem_id="layout"):
         with gr.Column():
@@ -300,6 +379,9 @@ def layout(classifier: DigitClassifier) -> Page:
                 height=classifier.contract.image_size * VIEW_SCALE + TOOLBAR_HEIGHT,
                 elem_id="seen",
             )
+            # Each digit of a number, in the strip's order; empty for one digit, and then
+            # hidden by page.css.
+            digits = gr.Markdown(label="Each digit", elem_id="digits")
     # Below both columns, so that on a phone they come after the prediction.
     example_paths = sorted(EXAMPLES_DIR.glob("*.png"))
     examples = gr.Examples(
@@ -309,10 +391,11 @@ def layout(classifier: DigitClassifier) -> Page:
         example_labels=[f"Example {path.stem}" for path in example_paths],
         cache_examples=False,
     )
-    return Page(draw_tab, sketch, upload_tab, upload, answer, label, seen, examples)
+    return Page(draw_tab, sketch, upload_tab, upload, answer, label, seen, digits, examples)
 
 
-Prediction = tuple[dict[str, float] | str, str | None, str]  # scores, model view, answer
+# scores, model view, answer, the table of a number's digits
+Prediction = tuple[dict[str, float] | str, str | None, str, str]
 
 
 def predictors(
@@ -321,23 +404,22 @@ def predictors(
     """(predict, predict_upload): what the Draw and Upload tabs' events run."""
     views = ViewFiles()
 
-    def respond(image: np.ndarray | None) -> Prediction:
-        scores, answer, view = classify(classifier, image)
-        return scores, None if view is None else views.save(view), answer
+    def respond(
+        scores: dict[str, float] | str, answer: str, view: np.ndarray | None, table: str = ""
+    ) -> Prediction:
+        return scores, None if view is None else views.save(view), answer, table
 
     def predict(payload: dict | None) -> Prediction:
-        """Classify the Sketchpad's drawing (a dict with background, layers, composite)."""
+        """Read the Sketchpad's drawing (a dict with background, layers, composite): a digit
+        or a number."""
         value = decode(page.sketch, guard.composite_only(payload))
-        drawing = None if value is None else value["composite"]
-        if drawing is not None and too_small_for_a_digit(drawing):
-            return DOT_MESSAGE, None, DOT_MESSAGE
-        return respond(drawing)
+        return respond(*read_drawing(classifier, None if value is None else value["composite"]))
 
     def predict_upload(payload: dict | None) -> Prediction:
         """Classify an uploaded photo or scan of one digit."""
         if payload is None:
-            return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE
-        return respond(decode(page.upload, payload))
+            return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
+        return respond(*classify(classifier, decode(page.upload, payload)))
 
     return predict, predict_upload
 
@@ -357,7 +439,7 @@ def listen(page: Page, predict: Callable, predict_upload: Callable) -> None:
     # Clear resets the outputs at once and cancels a prediction still running for the
     # last stroke, which would otherwise land after it and leave a stale label.
     sketch.clear(
-        lambda: (EMPTY_MESSAGE, None, EMPTY_MESSAGE),
+        lambda: (EMPTY_MESSAGE, None, EMPTY_MESSAGE, ""),
         outputs=outputs,
         cancels=[drawn],
         queue=False,
@@ -369,7 +451,7 @@ def listen(page: Page, predict: Callable, predict_upload: Callable) -> None:
     # stale answer: the file, the prediction and the model view are all cleared.
     uploaded = upload.input(predict_upload, inputs=upload, api_name="predict_upload", **listener)
     uploaded.failure(
-        lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, None),
+        lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
         outputs=[*outputs, upload],
         queue=False,
         show_progress="hidden",

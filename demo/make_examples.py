@@ -73,6 +73,35 @@ DIGIT_STROKES: dict[str, list[Stroke]] = {
 }
 
 
+def number_strokes(text: str, size: int, height: float, gap: float, width: int) -> list[Stroke]:
+    """The digits of `text` written side by side, centred on a `size` px canvas.
+
+    Each digit's strokes are scaled so that its points span `height` px from top to
+    bottom, and placed so that `gap` px of paper separate one digit's ink from the next
+    (strokes `width` px wide). Returns strokes in normalised canvas coordinates;
+    ValueError if they do not fit on the canvas.
+    """
+    placed: list[list[Stroke]] = []
+    right = 0.0  # px: where the previous digit's ink ends
+    for digit in text:
+        strokes = DIGIT_STROKES[digit]
+        xs = [x for stroke in strokes for x, _ in stroke]
+        ys = [y for stroke in strokes for _, y in stroke]
+        scale = height / (max(ys) - min(ys))
+        # Shift so the ink (points plus half a stroke) starts `gap` px after the last one.
+        shift = (right + gap if placed else 0.0) + width / 2 - min(xs) * scale
+        placed.append([[(shift + x * scale, (y - min(ys)) * scale) for x, y in s] for s in strokes])
+        right = shift + max(xs) * scale + width / 2
+    if right > size or height > size:
+        raise ValueError(f"{text!r} at {height} px tall is {right:.0f} px wide: over {size} px")
+    left, top = (size - right) / 2, (size - height) / 2
+    return [
+        [((left + x) / size, (top + y) / size) for x, y in stroke]
+        for strokes in placed
+        for stroke in strokes
+    ]
+
+
 def render_strokes(strokes: list[Stroke], size: int, width: int) -> Image.Image:
     """Black strokes `width` px wide with round ends on a white `size` x `size` image.
 

@@ -8,6 +8,7 @@ recipe, in numpy and PIL only (the demo runs without torch):
 
     ink = ink_map(image)                            # 1.0 = ink, 0.0 = background
     x = to_model_input(image, size=28, box=20)      # float32 (28, 28) in [0, 1], or None
+    x = ink_to_model_input(ink, size=28, box=20)    # the same, from the ink map on
 
 `size` and `box` come from the model file's metadata (see classifier.py), not from here.
 """
@@ -52,10 +53,19 @@ def to_model_input(image: np.ndarray | Image.Image, size: int, box: int) -> np.n
     dark (detected). Returns float32 (size, size) in [0, 1], white ink on black, or None
     when there is no ink to read (an empty canvas, a uniform image).
     """
-    ink = _crop_to_ink(ink_map(image))
-    if ink is None:
+    return ink_to_model_input(ink_map(image), size, box)
+
+
+def ink_to_model_input(ink: np.ndarray, size: int, box: int) -> np.ndarray | None:
+    """The MNIST recipe from an ink map on: crop, fit to `box` x `box`, centre by mass.
+
+    `ink` is float32 (H, W), 1.0 for full ink (from ink_map, or one digit's part of it:
+    see segment.py). Returns float32 (size, size) in [0, 1], or None if `ink` is all zeros.
+    """
+    cropped = _crop_to_ink(ink)
+    if cropped is None:
         return None
-    digit = _fit_to_box(ink, box)
+    digit = _fit_to_box(cropped, box)
     return _centre_by_mass(digit, size)
 
 

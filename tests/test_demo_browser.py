@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -30,17 +31,24 @@ from playwright.sync_api import Page, expect
 # isort: split
 # The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
 from app import (
+    BRUSH_RADIUS,
     CANVAS_SIZE,
     EMPTY_MESSAGE,
     OPENING_MESSAGE,
+    STRIP_GAP,
     UNREADABLE_MESSAGE,
     UPLOAD_MESSAGE,
     VIEW_SCALE,
 )
+from make_examples import number_strokes
 
 pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
 DRAWN_DIGITS = "0123456789"
+# Numbers drawn with the mouse: their height and the gap between digits, in canvas px.
+# Every other point of each stroke is moved through, to keep the test short.
+DRAWN_NUMBERS = {"42": (180, 30), "2026": (85, 12)}
+NUMBER_STEP = 2
 MIN_TARGET = 24  # px: WCAG 2.2's minimum target size (2.5.8)
 EXAMPLE_FEEDBACK_MS = 200  # an example click shows that something is happening by then
 
@@ -171,6 +179,40 @@ def test_digits_drawn_with_the_mouse_are_recognized(page):
         # Clear leaves the brush selected, ready for the next digit.
         expect_brush_selected(page)
     page.screenshot(path=SCREENSHOT_DIR / "cleared.png")
+
+
+def draw_number(page: Page, text: str, height: int, gap: int) -> None:
+    """Write `text` across the square with the mouse, digit by digit, with the app's brush."""
+    expect_brush_selected(page)
+    left, top, width, side = drawable_square(page)
+    for stroke in number_strokes(text, CANVAS_SIZE, height, gap, 2 * BRUSH_RADIUS):
+        kept = [*stroke[:-1:NUMBER_STEP], stroke[-1]]
+        points = [(left + x * width, top + y * side) for x, y in kept]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point)
+        page.mouse.up()
+
+
+def test_numbers_drawn_with_the_mouse_are_read(page):
+    for text, (height, gap) in DRAWN_NUMBERS.items():
+        draw_number(page, text, height, gap)
+        # Sure or not, the number comes first: "It's 2026" or "Not sure. Probably 2026; ...".
+        answer = re.compile(rf"(It's|Probably) {text}\b")
+        expect(page.locator("#answer")).to_have_text(answer, timeout=PREDICTION_TIMEOUT_MS)
+        rows = page.locator("#digits tbody tr")
+        expect(rows).to_have_count(len(text))
+        for digit, row in zip(text, rows.all(), strict=True):
+            expect(row).to_contain_text(re.compile(rf"(It's a|Probably a) {digit}\b"))
+        view = model_view(page)  # the digits' inputs side by side
+        scale = view.shape[0] // 28
+        assert view.shape == (28 * scale, (len(text) * (28 + STRIP_GAP) - STRIP_GAP) * scale)
+        page.screenshot(path=SCREENSHOT_DIR / f"number-{text}.png", full_page=True)
+        page.locator('#canvas button[aria-label="Clear canvas"]').click()
+        expect_prediction(page, EMPTY_MESSAGE)
+        # Without a number the table's block is gone, gap and all (page.css).
+        expect(page.locator("#digits")).to_have_css("display", "none")
 
 
 def test_an_example_answers_at_once_and_is_recognized(page):

@@ -1,4 +1,4 @@
-"""The running app through gradio_client: a drawn digit, bad inputs, file routes.
+"""The running app through gradio_client: a drawn digit and number, bad inputs, file routes.
 
 Uses the app the session starts (conftest's demo_app), shared with the browser tests.
 """
@@ -28,9 +28,11 @@ from app import (
     MAX_FILE_SIZE,
     MAX_PIXELS,
     MIN_DIGIT_EXTENT,
+    STRIP_GAP,
     TOO_LARGE_MESSAGE,
     UNREADABLE_MESSAGE,
 )
+from make_examples import number_strokes, render_strokes
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def client(app_url) -> Client:
 
 
 def top_label(result) -> str:
-    label, _view, _answer = result
+    label, _view, _answer, _digits = result
     return label["label"]
 
 
@@ -49,14 +51,33 @@ def assert_answers_a_good_request(client: Client) -> None:
 
 
 def test_a_drawn_digit_is_recognized(client):
-    label, view, answer = client.predict(
+    label, view, answer, digits = client.predict(
         sketch_of(DEMO_DIR / "examples" / "2.png"), api_name="/predict"
     )
-    assert label["label"] == "2" and answer == "It's a 2"
+    assert label["label"] == "2" and answer == "It's a 2" and digits == ""
     assert len(label["confidences"]) == 3  # the top three
     assert label["confidences"][0]["confidence"] > 0.9
     seen = np.asarray(Image.open(view))
     assert seen.shape[:2] == (280, 280) and seen.max() == 255  # the enlarged 28x28 input
+
+
+def test_a_drawn_number_is_read(client, tmp_path):
+    path = tmp_path / "2026.png"
+    brush = 2 * BRUSH_RADIUS
+    render_strokes(number_strokes("2026", CANVAS_SIZE, 85, 10, brush), CANVAS_SIZE, brush).save(
+        path
+    )
+    label, view, answer, digits = client.predict(sketch_of(path), api_name="/predict")
+    # The Label holds the three best readings of the whole number, best first.
+    assert label["label"] == "2026"
+    assert label["confidences"][0]["label"] == "2026" and len(label["confidences"]) == 3
+    assert answer == "It's 2026" or answer.startswith("Not sure. Probably 2026;")
+    # One table row per digit, left to right; the view shows the four inputs in a row.
+    rows = digits.splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "3", "4"]
+    seen = np.asarray(Image.open(view).convert("L"))
+    scale = seen.shape[0] // 28
+    assert seen.shape == (28 * scale, (4 * (28 + STRIP_GAP) - STRIP_GAP) * scale)
 
 
 def test_an_uploaded_photo_is_recognized(client, tmp_path):
@@ -65,8 +86,10 @@ def test_an_uploaded_photo_is_recognized(client, tmp_path):
     photo = np.where(ink[..., np.newaxis], [40, 50, 110], [235, 228, 205]).astype(np.uint8)
     path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=85)
-    label, _view, _answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
-    assert label["label"] == "8"
+    label, _view, _answer, digits = client.predict(
+        handle_file(str(path)), api_name="/predict_upload"
+    )
+    assert label["label"] == "8" and digits == ""  # the Upload tab reads one digit
 
 
 def test_an_uploaded_gif_is_recognized(client, tmp_path):
@@ -75,7 +98,7 @@ def test_an_uploaded_gif_is_recognized(client, tmp_path):
     path = tmp_path / "digit.gif"
     digit.convert("P").save(path)
     assert Image.open(path).mode == "P"
-    label, _view, _answer = client.predict(handle_file(str(path)), api_name="/predict_upload")
+    label, *_ = client.predict(handle_file(str(path)), api_name="/predict_upload")
     assert label["label"] == "8"
 
 
@@ -125,7 +148,7 @@ def test_bad_input_gets_a_clear_message_and_the_server_carries_on(
     value = sketch_of(path) if endpoint == "/predict" else handle_file(str(path))
     expected = EXPECTED_MESSAGES[case]
     if expected == EMPTY_MESSAGE:  # not an error: the friendly prompt, and no guess
-        label, view, answer = client.predict(value, api_name=endpoint)
+        label, view, answer, _digits = client.predict(value, api_name=endpoint)
         assert label["label"] == EMPTY_MESSAGE and not label.get("confidences")
         assert view is None and answer == EMPTY_MESSAGE
     else:
@@ -152,7 +175,9 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     low, high = centre - BRUSH_RADIUS, centre + BRUSH_RADIUS
     ImageDraw.Draw(tap).ellipse((low, low, high, high), fill="black")
     tap.save(tmp_path / "tap.png")
-    label, view, answer = client.predict(sketch_of(tmp_path / "tap.png"), api_name="/predict")
+    label, view, answer, _digits = client.predict(
+        sketch_of(tmp_path / "tap.png"), api_name="/predict"
+    )
     assert label["label"] == DOT_MESSAGE and not label.get("confidences")
     assert view is None and answer == DOT_MESSAGE
 
@@ -162,7 +187,7 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA").resize((side, side))
     small.paste(digit, (centre - side // 2, centre - side // 2))
     small.save(tmp_path / "small.png")
-    label, view, _answer = client.predict(sketch_of(tmp_path / "small.png"), api_name="/predict")
+    label, view, *_ = client.predict(sketch_of(tmp_path / "small.png"), api_name="/predict")
     assert label["label"] != DOT_MESSAGE and label.get("confidences")
     assert view is not None
 
@@ -176,7 +201,7 @@ def test_a_file_over_the_upload_limit_is_refused(client, tmp_path):
 
 
 def test_an_empty_canvas_gets_the_prompt(client):
-    label, view, answer = client.predict(sketchpad_value(), api_name="/predict")
+    label, view, answer, _digits = client.predict(sketchpad_value(), api_name="/predict")
     assert label["label"] == EMPTY_MESSAGE and view is None and answer == EMPTY_MESSAGE
 
 
