@@ -4,7 +4,9 @@
 
 Runs the demo's own code (demo/preprocess.py and demo/classifier.py, no torch)
 on its example drawings, 400x400 RGBA PNGs like the Sketchpad's composite, and
-prints p50/p99 of each stage and how the total splits between them.
+prints p50/p99 of each stage and how the total splits between them. Then the whole
+of what /predict does with a drawing (decode, then app.read_drawing: the dot check,
+segmentation into digits, the MNIST recipe, the model), timed the same way.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def main() -> None:
     for name, samples in [*stages.items(), ("total", totals)]:
         p50, p99 = float(np.median(samples)), float(np.percentile(samples, 99))
         print(f"{name:<12} {1e3 * p50:>8.3f} {1e3 * p99:>8.3f} {100 * p50 / total_p50:>12.0f}%")
+
+    from app import read_drawing  # imports gradio, so only here
+
+    served = []
+    for i in range(ROUNDS + 50):
+        png = pngs[i % len(pngs)]
+        t0 = time.perf_counter()
+        read_drawing(classifier, np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")))
+        if i >= 50:
+            served.append(time.perf_counter() - t0)
+    p50, p99 = float(np.median(served)), float(np.percentile(served, 99))
+    print(
+        f"as /predict serves it (decode + app.read_drawing): p50 {1e3 * p50:.3f} ms, "
+        f"p99 {1e3 * p99:.3f} ms"
+    )
 
 
 if __name__ == "__main__":
