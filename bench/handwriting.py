@@ -11,6 +11,11 @@ README) reach the demo in the two ways a visitor's digits do:
 - scan: dark grey ink on white paper with a margin, 48-128 px, saved as a PNG and opened
   the way the Upload tab's gr.Image(image_mode="RGBA") opens a file.
 
+A third form has no target; it stands in for forms scanned in black and white at low
+resolution, which read worst in the issue's hidden sets:
+
+- low-res drawing: the digit first reduced to 10x10 px, then drawn like a drawing.
+
 Each goes through demo/preprocess.py and demo/classifier.py, exactly as in the app.
 Prints overall and per-class accuracy, the most frequent confusions, the expected
 calibration error, and the share of answers given with confidence (top probability at
@@ -40,6 +45,7 @@ from preprocess import to_model_input  # noqa: E402
 DEFAULT_USPS = REPO.parent / "shared" / "handwriting" / "usps-test.txt.gz"
 DRAWN_SIDES = (120, 320)  # px
 SCAN_SIDES = (48, 128)  # px
+LOW_RES = 10  # px
 SCAN_INK = 220  # full ink is 255 - 220 = 35 on white paper: dark grey, not black
 ECE_BINS = 15
 TARGET_OVERALL, TARGET_CLASS = 0.985, 0.95
@@ -77,7 +83,19 @@ def scan(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(file.getvalue())).convert("RGBA"))
 
 
-FORMS: dict[str, Form] = {"drawing": drawing, "scan": scan}
+def low_res_drawing(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit reduced to LOW_RES px (box filter, ink rescaled to full strength), then drawn."""
+    small = np.asarray(
+        Image.fromarray((ink * 255).astype(np.uint8)).resize(
+            (LOW_RES, LOW_RES), Image.Resampling.BOX
+        ),
+        dtype=np.float32,
+    )
+    return drawing(small / small.max(), rng)
+
+
+FORMS: dict[str, Form] = {"drawing": drawing, "scan": scan, "low-res drawing": low_res_drawing}
+TARGET_FORMS = ("drawing", "scan")
 
 
 def read(classifier: DigitClassifier, inks: np.ndarray, form: Form, seed: int = 0) -> np.ndarray:
@@ -147,10 +165,10 @@ def main() -> None:
     for name, form in FORMS.items():
         result = summary(read(classifier, inks, form), labels, threshold)
         met = result["accuracy"] >= TARGET_OVERALL and min(result["per_class"]) >= TARGET_CLASS
-        print(
-            f"\n{name}: accuracy {100 * result['accuracy']:.2f}%"
-            f"{'' if met else '  (under the 98.5% / 95% per class target)'}"
+        note = (
+            "" if met or name not in TARGET_FORMS else "  (under the 98.5% / 95% per class target)"
         )
+        print(f"\n{name}: accuracy {100 * result['accuracy']:.2f}%{note}")
         print(
             "  per class  "
             + "  ".join(f"{c}:{100 * a:.1f}" for c, a in enumerate(result["per_class"]))
