@@ -9,7 +9,7 @@ demo then says "not sure" instead of naming a digit. The network keeps its 10 ou
 The non-digits, framed as the demo frames a drawing and restyled by lenet/augment.py:
 
 - glyphs: letters and signs that do not pass for digits (GLYPHS), in the fonts that
-  matplotlib ships (DejaVu, STIX, Computer Modern), regular, bold and slanted;
+  matplotlib ships (DejaVu Sans, Serif and Mono, STIX), regular, bold and slanted;
 - zigzags: a stroke through 6 to 10 random points, drawn with a random pen width.
 
 The letters X, A, M, W and the sign # are left out on purpose, as are spirals, smileys,
