@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +68,10 @@ class RunningApp:
         return self.log_path.read_text(errors="replace")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def app_process(
     python: str = sys.executable, env: dict[str, str] | None = None, app_dir: Path = DEMO_DIR
@@ -85,7 +90,15 @@ def app_process(
     if os.sep in python:  # a path, relative to here, not to app_dir (kept unresolved: a venv)
         python = str(Path(python).absolute())
     process = subprocess.Popen(
-        [python, "app.py"], cwd=app_dir, env=full_env, stdout=log, stderr=log
+        [python, "app.py"],
+        cwd=app_dir,
+        env=full_env,
+        stdout=log,
+        stderr=log,
+        # Ctrl-C's SIGINT as in a terminal. A shell that runs a job in the background (a
+        # CI runner, `nohup ... &`) starts it with SIGINT ignored, every child inherits
+        # that, and Python then keeps ignoring it; the app would not stop on SIGINT.
+        preexec_fn=_default_sigint,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
