@@ -12,7 +12,8 @@ test accuracy of each after every epoch.
 - seed: `DataLoader(datasets.MNIST(transform=ToTensor() + Normalize))`,
   per-sample PIL decoding and transforms, num_workers=0 (the seed's CPU setting).
 - ours: `lenet.training.train_epoch`: the dataset decoded once into a tensor on
-  the device, one gather per epoch, batches are slices.
+  the device, one gather per epoch, batches are slices; the model and optimizer as
+  train.py makes them (channels-last on the CPU, the fused SGD step).
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from lenet.data import load_mnist  # noqa: E402
 from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
 from lenet.model import LeNet5  # noqa: E402
 from lenet.recipes import RECIPES  # noqa: E402
-from lenet.training import evaluate, make_optimizer, select_device, train_epoch  # noqa: E402
+from lenet.training import (  # noqa: E402
+    evaluate,
+    make_optimizer,
+    place_model,
+    select_device,
+    train_epoch,
+)
 
 
 class SeedLeNet5(LeNet5):
@@ -73,7 +80,7 @@ def main() -> None:
     config = RECIPES["seed"]
     torch.manual_seed(config.seed)
     seed_model = SeedLeNet5().to(device)
-    our_model = LeNet5().to(device)
+    our_model = place_model(LeNet5(), device)
     our_model.load_state_dict(copy.deepcopy(seed_model.state_dict()))  # same start
 
     pipeline = transforms.Compose(
@@ -86,7 +93,7 @@ def main() -> None:
     train, test = load_mnist(args.data_dir, device, download=False)
     generator = torch.Generator().manual_seed(config.seed)
     steps = len(loader)
-    seed_opt, _ = make_optimizer(seed_model, config, steps)
+    seed_opt = torch.optim.SGD(seed_model.parameters(), lr=config.lr, momentum=config.momentum)
     our_opt, our_sched = make_optimizer(our_model, config, steps)
     seed_test = copy.copy(test)  # the seed model sees normalized test images
     seed_test.images = (test.images - MNIST_MEAN) / MNIST_STD

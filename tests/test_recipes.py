@@ -31,7 +31,8 @@ def test_best_and_fast_resolve_to_what_they_claim():
     assert (best.optimizer, best.epochs, best.batch_size, best.lr) == ("adamw", 20, 128, 0.004)
     fast = resolve_config("fast", {})
     assert fast.recipe == "fast" and not fast.augment
-    assert (fast.optimizer, fast.epochs, fast.schedule) == ("adamw", 4, "onecycle")
+    assert (fast.optimizer, fast.epochs, fast.schedule) == ("adamw", 2, "onecycle")
+    assert (fast.conv_dropout, fast.fc_dropout, fast.label_smoothing) == (0.0, 0.0, 0.1)
 
 
 @pytest.mark.parametrize("recipe", list(RECIPES))
