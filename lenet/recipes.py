@@ -162,9 +162,9 @@ RECIPES: dict[str, TrainConfig] = {
     # augmentation; label smoothing steadies the short run (BENCHMARKS.md section 2).
     "fast": TrainConfig(
         recipe="fast",
-        batch_size=128,
+        batch_size=96,
         epochs=2,
-        lr=0.015,
+        lr=0.012,
         optimizer="adamw",
         weight_decay=0.01,
         schedule="onecycle",

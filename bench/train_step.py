@@ -1,0 +1,163 @@
+"""What one training step costs, per image, under each way of running it, side by side.
+
+    python bench/train_step.py --data-dir ../shared/mnist              # CPU variants
+    python bench/train_step.py --data-dir ../shared/mnist --compile    # and torch.compile
+
+The levers of issue 14 on the `fast` recipe's step (its batch size, dropout, AdamW and
+label smoothing), on real MNIST batches: memory format (NCHW or channels-last),
+the optimizer's kernel (foreach or fused), bfloat16 autocast, the batch size and the
+number of threads. The variants take turns, round after round, so the machine's
+drifts hit all alike; the table gives each one's median microseconds per image and its
+ratio to the first row: the seed recipe's step (batch 64, SGD, dropout 0.5) as train.py
+runs it, the yardstick of bench/time_to_99.py. `--compile` adds torch.compile's variant
+and prints its one-off compile time, with inductor's on-disk caches off, as on a first
+run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lenet.data import load_split  # noqa: E402
+from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
+from lenet.model import LeNet5  # noqa: E402
+from lenet.recipes import RECIPES  # noqa: E402
+
+IMAGES_PER_TURN = 12_800
+FAST = RECIPES["fast"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    batch: int = FAST.batch_size
+    # "sgd", "sgd-fused" (the seed recipe's), or AdamW: "loop" (torch's default on the
+    # CPU: parameter by parameter), "foreach" or "fused"
+    optimizer: str = "fused"
+    channels_last: bool = True
+    bf16: bool = False
+    threads: int | None = None  # None: torch's default
+    compiled: bool = False
+
+
+VARIANTS = [
+    Variant("seed recipe's step in train.py (the yardstick)", 64, "sgd-fused"),
+    Variant("  as the seed runs it: NCHW, plain SGD", 64, "sgd", False),
+    Variant("fast, NCHW, AdamW (torch's default)", optimizer="loop", channels_last=False),
+    Variant("fast, NCHW, foreach AdamW", optimizer="foreach", channels_last=False),
+    Variant("fast, NCHW, fused AdamW", channels_last=False),
+    Variant("fast, channels-last, fused AdamW (train.py)"),
+    Variant("  the same, 1 thread", threads=1),
+    Variant("  the same, bfloat16 autocast", bf16=True),
+    Variant("  the same, batch 64", batch=64),
+    Variant("  the same, batch 128", batch=128),
+    Variant("  the same, batch 256", batch=256),
+    Variant("  the same, batch 512", batch=512),
+    Variant("  the same, batch 1024", batch=1024),
+]
+
+
+class Stepper:
+    """One variant's model and optimizer, stepping through the training images."""
+
+    def __init__(self, variant: Variant, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.variant, self.images, self.labels, self.position = variant, images, labels, 0
+        seed = variant.optimizer.startswith("sgd")
+        torch.manual_seed(1)
+        recipe = RECIPES["seed"] if seed else FAST
+        model = LeNet5(recipe.model_config())
+        if variant.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if seed:
+            fused = variant.optimizer == "sgd-fused"
+            self.optimizer = torch.optim.SGD(
+                model.parameters(), lr=0.01, momentum=0.5, fused=fused or None
+            )
+        else:
+            self.optimizer = torch.optim.AdamW(
+                model.parameters(),
+                lr=1e-3,
+                fused=variant.optimizer == "fused" or None,
+                foreach=variant.optimizer == "foreach" or None,
+            )
+        self.smoothing = recipe.label_smoothing
+        self.model = model
+        self.compile_seconds = None
+        if variant.compiled:
+            self.model = torch.compile(model)
+            started = time.perf_counter()
+            self.run(variant.batch)
+            self.compile_seconds = time.perf_counter() - started
+
+    def run(self, n_images: int) -> float:
+        """Microseconds per image over about n_images images."""
+        threads = torch.get_num_threads()
+        if self.variant.threads:
+            torch.set_num_threads(self.variant.threads)
+        batch, steps = self.variant.batch, max(1, n_images // self.variant.batch)
+        autocast = torch.autocast("cpu", torch.bfloat16) if self.variant.bf16 else nullcontext()
+        started = time.perf_counter()
+        for _ in range(steps):
+            if self.position + batch > len(self.labels):
+                self.position = 0
+            x = self.images[self.position : self.position + batch]
+            y = self.labels[self.position : self.position + batch]
+            self.position += batch
+            self.optimizer.zero_grad(set_to_none=True)
+            with autocast:
+                logits = self.model(x)
+            F.cross_entropy(logits.float(), y, label_smoothing=self.smoothing).backward()
+            self.optimizer.step()
+        seconds = time.perf_counter() - started
+        torch.set_num_threads(threads)
+        return seconds / (steps * batch) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+    )
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--compile", action="store_true", help="add torch.compile's variant")
+    args = parser.parse_args()
+
+    train = load_split(args.data_dir, True, "cpu", download=False)
+    if args.compile:
+        import torch._inductor.config
+
+        torch._inductor.config.force_disable_caches = True  # a first run's compile
+    variants = VARIANTS + ([Variant("  the same, torch.compile", compiled=True)] * args.compile)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds")
+    steppers = [Stepper(v, train.images, train.labels) for v in variants]
+    for stepper in steppers:
+        stepper.run(2048)  # warm-up: first-call allocations, oneDNN's kernel choice
+    times: list[list[float]] = [[] for _ in steppers]
+    for _ in range(args.rounds):
+        for stepper, row in zip(steppers, times, strict=True):
+            row.append(stepper.run(IMAGES_PER_TURN))
+    base = statistics.median(times[0])
+    print(f"{'variant':46s}  us/image  vs seed step  s per 55,000-image epoch")
+    for stepper, row in zip(steppers, times, strict=True):
+        median = statistics.median(row)
+        print(
+            f"{stepper.variant.name:46s}  {median:8.1f}  {median / base:11.2f}  "
+            f"{median * 55_000 / 1e6:10.2f}"
+        )
+        if stepper.compile_seconds is not None:
+            print(f"{'':46s}  (compiling took {stepper.compile_seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
