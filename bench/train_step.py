@@ -9,7 +9,8 @@ the optimizer's kernel (foreach or fused), bfloat16 autocast, the batch size and
 number of threads. The variants take turns, round after round, so the machine's
 drifts hit all alike; the table gives each one's median microseconds per image and its
 ratio to the first row: the seed recipe's step (batch 64, SGD, dropout 0.5) as train.py
-runs it, the yardstick of bench/time_to_99.py. `--compile` adds torch.compile's variant
+runs it, the yardstick of bench/time_to_99.py. The rows "as train.py runs it" are made
+by train.py's own `place_model` and `make_optimizer`. `--compile` adds torch.compile's variant
 and prints its one-off compile time, with inductor's on-disk caches off, as on a first
 run.
 """
@@ -31,32 +32,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lenet.data import load_split  # noqa: E402
 from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.model import LeNet5  # noqa: E402
+from lenet.model import build_model  # noqa: E402
 from lenet.recipes import RECIPES  # noqa: E402
+from lenet.training import make_optimizer, place_model  # noqa: E402
 
 IMAGES_PER_TURN = 12_800
-FAST = RECIPES["fast"]
 
 
 @dataclass(frozen=True)
 class Variant:
+    """A way of running a recipe's step; None means as train.py runs it."""
+
     name: str
-    batch: int = FAST.batch_size
-    # "sgd", "sgd-fused" (the seed recipe's), or AdamW: "loop" (torch's default on the
-    # CPU: parameter by parameter), "foreach" or "fused"
-    optimizer: str = "fused"
-    channels_last: bool = True
+    recipe: str = "fast"
+    batch: int | None = None  # None: the recipe's
+    nchw: bool = False  # True: the plain memory format instead of place_model's
+    # The optimizer's implementation instead of make_optimizer's: "loop" (torch's
+    # default on the CPU, parameter by parameter), "foreach" or "fused"
+    optimizer: str | None = None
     bf16: bool = False
     threads: int | None = None  # None: torch's default
     compiled: bool = False
 
 
 VARIANTS = [
-    Variant("seed recipe's step in train.py (the yardstick)", 64, "sgd-fused"),
-    Variant("  as the seed runs it: NCHW, plain SGD", 64, "sgd", False),
-    Variant("fast, NCHW, AdamW (torch's default)", optimizer="loop", channels_last=False),
-    Variant("fast, NCHW, foreach AdamW", optimizer="foreach", channels_last=False),
-    Variant("fast, NCHW, fused AdamW", channels_last=False),
+    Variant("seed recipe's step in train.py (the yardstick)", recipe="seed"),
+    Variant("  as the seed runs it: NCHW, plain SGD", recipe="seed", nchw=True, optimizer="loop"),
+    Variant("fast, NCHW, AdamW (torch's default)", nchw=True, optimizer="loop"),
+    Variant("fast, NCHW, foreach AdamW", nchw=True, optimizer="foreach"),
+    Variant("fast, NCHW, fused AdamW", nchw=True, optimizer="fused"),
     Variant("fast, channels-last, fused AdamW (train.py)"),
     Variant("  the same, 1 thread", threads=1),
     Variant("  the same, bfloat16 autocast", bf16=True),
@@ -73,31 +77,35 @@ class Stepper:
 
     def __init__(self, variant: Variant, images: torch.Tensor, labels: torch.Tensor) -> None:
         self.variant, self.images, self.labels, self.position = variant, images, labels, 0
-        seed = variant.optimizer.startswith("sgd")
+        self.config = RECIPES[variant.recipe]
+        self.batch = variant.batch or self.config.batch_size
         torch.manual_seed(1)
-        recipe = RECIPES["seed"] if seed else FAST
-        model = LeNet5(recipe.model_config())
-        if variant.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        if seed:
-            fused = variant.optimizer == "sgd-fused"
-            self.optimizer = torch.optim.SGD(
-                model.parameters(), lr=0.01, momentum=0.5, fused=fused or None
-            )
+        model = build_model(self.config.model_config())
+        model = model if variant.nchw else place_model(model, torch.device("cpu"))
+        if variant.optimizer is None:
+            self.optimizer, _ = make_optimizer(model, self.config, steps_per_epoch=1)
         else:
-            self.optimizer = torch.optim.AdamW(
-                model.parameters(),
-                lr=1e-3,
-                fused=variant.optimizer == "fused" or None,
-                foreach=variant.optimizer == "foreach" or None,
-            )
-        self.smoothing = recipe.label_smoothing
+            implementation = {
+                "fused": variant.optimizer == "fused" or None,
+                "foreach": variant.optimizer == "foreach" or None,
+            }
+            if self.config.optimizer == "sgd":
+                self.optimizer = torch.optim.SGD(
+                    model.parameters(), self.config.lr, self.config.momentum, **implementation
+                )
+            else:
+                self.optimizer = torch.optim.AdamW(
+                    model.parameters(),
+                    self.config.lr,
+                    weight_decay=self.config.weight_decay,
+                    **implementation,
+                )
         self.model = model
         self.compile_seconds = None
         if variant.compiled:
             self.model = torch.compile(model)
             started = time.perf_counter()
-            self.run(variant.batch)
+            self.run(self.batch)
             self.compile_seconds = time.perf_counter() - started
 
     def run(self, n_images: int) -> float:
@@ -105,7 +113,7 @@ class Stepper:
         threads = torch.get_num_threads()
         if self.variant.threads:
             torch.set_num_threads(self.variant.threads)
-        batch, steps = self.variant.batch, max(1, n_images // self.variant.batch)
+        batch, steps = self.batch, max(1, n_images // self.batch)
         autocast = torch.autocast("cpu", torch.bfloat16) if self.variant.bf16 else nullcontext()
         started = time.perf_counter()
         for _ in range(steps):
@@ -117,7 +125,8 @@ class Stepper:
             self.optimizer.zero_grad(set_to_none=True)
             with autocast:
                 logits = self.model(x)
-            F.cross_entropy(logits.float(), y, label_smoothing=self.smoothing).backward()
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.config.label_smoothing)
+            loss.backward()
             self.optimizer.step()
         seconds = time.perf_counter() - started
         torch.set_num_threads(threads)
@@ -135,9 +144,9 @@ def main() -> None:
 
     train = load_split(args.data_dir, True, "cpu", download=False)
     if args.compile:
-        import torch._inductor.config
+        from torch._inductor import config as inductor
 
-        torch._inductor.config.force_disable_caches = True  # a first run's compile
+        inductor.force_disable_caches = True  # a first run's compile
     variants = VARIANTS + ([Variant("  the same, torch.compile", compiled=True)] * args.compile)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds")
     steppers = [Stepper(v, train.images, train.labels) for v in variants]
