@@ -56,7 +56,7 @@ def place_model(model: LeNet5, device: torch.device) -> LeNet5:
     """`model` on `device`, in the memory format its training steps run fastest in there.
 
     On the CPU that is channels-last (NHWC): oneDNN's convolutions and max-pooling run
-    faster in it, about 13% off a step (BENCHMARKS.md section 2). A (N, 1, 28, 28) batch
+    faster in it, about a tenth off a step (BENCHMARKS.md section 2). A (N, 1, 28, 28) batch
     has the same bytes in either format, so the data needs no conversion.
     """
     model = model.to(device)
