@@ -18,10 +18,13 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lenet.cli import DATA_DIR_HINT, Parser, die, flag
-from lenet.mnist_files import DEFAULT_DATA_DIR
+from lenet.cli import DATA_DIR_HINT, Parser, add_data_options, die, flag
 from lenet.recipes import OPTIMIZERS, RECIPES, SCHEDULES, ConfigError, TrainConfig, resolve_config
+
+if TYPE_CHECKING:  # torch loads only once the flags are checked
+    from lenet.checkpoint import Checkpoint
 
 REPO = Path(__file__).resolve().parent
 DRY_RUN_BATCHES = 10
@@ -82,15 +85,7 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Where the data and the run folder are, resuming, and the dry run."""
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        help="folder holding MNIST/raw; downloaded there if missing (default: data/ in the repo)",
-    )
-    parser.add_argument(
-        "--no-download", action="store_true", help="fail instead of downloading a missing MNIST"
-    )
+    add_data_options(parser, "to train and test on")
     parser.add_argument(
         "--out", type=Path, help="run folder (default: runs/<recipe>-<date>-<time> in the repo)"
     )
@@ -105,7 +100,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, dict | None, Path]:
+def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint | None, Path]:
     """The run's config, the checkpoint it resumes (or None) and its folder; writes nothing."""
     if args.resume is not None:
         return plan_resume(args)
@@ -127,7 +122,7 @@ def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, dict | None, Path]:
     return config, None, run_dir
 
 
-def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, dict, Path]:
+def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint, Path]:
     """A run to continue: one cut short, or a finished one whose report is missing."""
     from lenet.checkpoint import load_checkpoint, resolve_checkpoint_path
     from lenet.report import report_is_complete
@@ -135,18 +130,18 @@ def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, dict, Path]:
     checkpoint = load_checkpoint(args.resume)
     config = resumed_config(args, checkpoint)
     run_dir = args.out or resolve_checkpoint_path(args.resume).parent
-    finished = checkpoint["epoch"] >= config.epochs and "calibration" in checkpoint["test"]
+    finished = checkpoint.finished and checkpoint.epoch >= config.epochs
     if finished and report_is_complete(run_dir):
         raise ValueError(
-            f"the run already has {checkpoint['epoch']} of {config.epochs} epochs; "
+            f"the run already has {checkpoint.epoch} of {config.epochs} epochs; "
             "pass --epochs N to train further"
         )
     return config, checkpoint, run_dir
 
 
-def resumed_config(args: argparse.Namespace, checkpoint: dict) -> TrainConfig:
+def resumed_config(args: argparse.Namespace, checkpoint: Checkpoint) -> TrainConfig:
     """The checkpoint's own config; only --epochs may change it (to train longer)."""
-    config = TrainConfig(**checkpoint["train_config"])  # checked by load_checkpoint
+    config = checkpoint.train_config
     changed = [name for name in HYPERPARAMETERS if getattr(args, name) is not None]
     changed = (["recipe"] if args.recipe is not None else []) + [
         n for n in changed if n != "epochs"
@@ -243,7 +238,7 @@ def prepare(args: argparse.Namespace):
 def train_and_report(
     args: argparse.Namespace,
     config: TrainConfig,
-    checkpoint: dict | None,
+    checkpoint: Checkpoint | None,
     run_dir: Path,
     device,
     splits: tuple,
@@ -261,7 +256,7 @@ def train_and_report(
     from lenet.training import TrainingDiverged, fit
 
     train, validation, test = splits
-    saved: list[dict] = list(checkpoint["history"]) if checkpoint else []  # epochs in checkpoint
+    saved: list[dict] = list(checkpoint.history) if checkpoint else []  # epochs in checkpoint
     try:
         model, history, result = fit(
             config,

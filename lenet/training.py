@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from lenet.augment import augment
 from lenet.calibration import calibrate
-from lenet.checkpoint import CHECKPOINT_NAME, CheckpointError, save_checkpoint
+from lenet.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, save_checkpoint
 from lenet.contract import LABELS
 from lenet.data import Split
-from lenet.model import LeNet5, build_model, model_config_dict
+from lenet.model import LeNet5, build_model
 from lenet.outliers import OUTLIER_SHARE, outlier_batch
 from lenet.recipes import TrainConfig
 
@@ -198,26 +198,28 @@ class RunState:
     generator: torch.Generator  # the shuffling order, on the CPU
     history: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)  # the last evaluation
+    calibration: dict[str, float] | None = None  # once the last epoch is calibrated
 
-    def checkpoint(self) -> dict[str, Any]:
-        return {
-            "model_config": model_config_dict(self.model),
-            "model": self.model.state_dict(),
-            "train_config": asdict(self.config),
-            "epoch": len(self.history),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "rng": _rng_state(self.generator),
-            "history": self.history,
-            "test": self.result,
-        }
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            model_config=self.model.config,
+            model=self.model.state_dict(),
+            train_config=self.config,
+            epoch=len(self.history),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict() if self.scheduler is not None else None,
+            rng=_rng_state(self.generator),
+            history=self.history,
+            test=self.result,
+            calibration=self.calibration,
+        )
 
 
 def start_run(
     config: TrainConfig,
     device: torch.device,
     steps_per_epoch: int,
-    resume: dict[str, Any] | None = None,
+    resume: Checkpoint | None = None,
 ) -> RunState:
     """A fresh run seeded from `config.seed`, or the run `resume` (a checkpoint) left off.
 
@@ -231,17 +233,18 @@ def start_run(
     if resume is None:
         return run
     try:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
         if scheduler is not None:
-            scheduler.load_state_dict(resume["scheduler"])
-        _set_rng_state(resume["rng"], generator)
+            scheduler.load_state_dict(resume.scheduler)
+        _set_rng_state(resume.rng, generator)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         reason = " ".join(str(exc).split())
         raise CheckpointError(
             f"the checkpoint's optimizer, schedule or random state does not fit it ({reason})"
         ) from None
-    run.history, run.result = list(resume["history"]), resume["test"]
+    run.history, run.result = list(resume.history), resume.test
+    run.calibration = resume.calibration
     return run
 
 
@@ -251,7 +254,7 @@ def fit(
     validation: Split,
     test: Split,
     run_dir: str | Path,
-    resume: dict[str, Any] | None = None,
+    resume: Checkpoint | None = None,
     max_batches: int | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     show_progress: bool = True,
@@ -278,10 +281,10 @@ def fit(
         save_checkpoint(checkpoint_path, run.checkpoint())
         if on_epoch is not None:
             on_epoch(row)
-    if "calibration" not in run.result:
-        run.result = {**run.result, "calibration": calibrate(run.model, validation, test)}
+    if run.calibration is None:
+        run.calibration = calibrate(run.model, validation, test)
         save_checkpoint(checkpoint_path, run.checkpoint())
-    return run.model, run.history, run.result
+    return run.model, run.history, {**run.result, "calibration": run.calibration}
 
 
 def run_epoch(
@@ -309,7 +312,7 @@ def run_epoch(
         "train_seconds": seconds,
     }
     run.history.append(row)
-    run.result = result
+    run.result, run.calibration = result, None  # a calibration is for the last epoch only
     return row
 
 
