@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from demo_helpers import MODEL_PATH, mnist_test_set
 from PIL import Image
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import BRUSH_RADIUS, CANVAS_SIZE, VIEW_SCALE, classify
-from classifier import DigitClassifier
-from make_examples import DIGIT_STROKES, render_strokes
-from preprocess import to_model_input
+from demo.reading.answer import VIEW_SCALE
+from demo.reading.answer import read_image as classify
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.classifier import DigitClassifier
+from demo.reading.preprocess import to_model_input
+from demo.strokes import DIGIT_STROKES, render_strokes
+from tests.support.images import mnist_test_set
+from tests.support.paths import MODEL_PATH
 
 IMAGES = 2000
 ALLOWED_DROP = 0.01  # one accuracy point

@@ -13,11 +13,9 @@ from collections import deque
 import numpy as np
 import pytest
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from make_examples import DIGIT_STROKES, number_strokes, render_strokes
-from preprocess import ink_map
-from segment import components, paint, split_digits
+from demo.reading.preprocess import ink_map
+from demo.reading.segment import components, paint, split_digits
+from demo.strokes import DIGIT_STROKES, number_strokes, render_strokes
 
 CANVAS = 400
 BRUSH = 30  # px, the app's stroke width on its 400 px canvas

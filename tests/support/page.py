@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from demo_helpers import REPO, SCREENSHOT_DIR
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from make_examples import DIGIT_STROKES
+from demo.strokes import DIGIT_STROKES
+
+from .paths import REPO, SCREENSHOT_DIR
 
 CHROMIUM_ARGS = [
     "--headless",
