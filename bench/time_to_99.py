@@ -1,8 +1,8 @@
 """Time to 99%, as a ratio to one epoch of the seed recipe timed in the same run.
 
-    python bench/time_to_99.py --data-dir ../shared/mnist                  # 5 seeds, CPU
-    python bench/time_to_99.py --data-dir ../shared/mnist --device cuda    # on a GPU
-    python bench/time_to_99.py --data-dir ../shared/mnist --set epochs=3 --set lr=0.01
+    python -m bench.time_to_99 --data-dir ../shared/mnist                  # 5 seeds, CPU
+    python -m bench.time_to_99 --data-dir ../shared/mnist --device cuda    # on a GPU
+    python -m bench.time_to_99 --data-dir ../shared/mnist --set epochs=3 --set lr=0.01
 
 For each seed: one epoch of the `seed` recipe (batch 64, SGD) is timed, the
 yardstick of how fast the machine is just then; the recipe (default: fast) then
@@ -19,22 +19,18 @@ field, the value in JSON), to measure a variant the same way.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lenet.data import Split, load_split  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.recipes import RECIPES, ConfigError, TrainConfig, resolve_config  # noqa: E402
-from lenet.training import fit, select_device, split_training, start_run, train_epoch  # noqa: E402
+from bench import harness
+from lenet.data import Split, load_split
+from lenet.recipes import RECIPES, ConfigError, TrainConfig, resolve_config
+from lenet.training import fit, select_device, split_training, start_run, train_epoch
 
 TARGET = 0.99
 RATIO_TARGET = 2.3  # seed-recipe epochs (issue 14)
@@ -92,13 +88,51 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
+def time_to_99(
+    data_dir: Path, recipe: str, changes: dict, device: torch.device, seeds: list[int]
+) -> harness.Table:
+    """For each seed, the yardstick epoch and the recipe's time to TARGET, and their ratio."""
+    training_images = load_split(data_dir, True, device, download=False)
+    test = load_split(data_dir, False, device, download=False)
+    name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
+    changed = "".join(f", {key}={value}" for key, value in changes.items())
+    title = (
+        f"{recipe} recipe{changed} on {device} ({name}), torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, no compile; target {100 * TARGET:.0f}% within "
+        f"{RATIO_TARGET} seed-recipe epochs"
     )
+    columns = ["seed", "seed epoch s", "time to 99% s", "(of it loading)", "epochs", "accuracy"]
+    table = harness.Table(title, [*columns, "ratio"])
+    ratios = []  # of the seeds that reached TARGET
+    for seed in seeds:
+        yardstick = seed_epoch_seconds(training_images, device, seed)
+        config = resolve_config(recipe, {**changes, "seed": seed})
+        seconds, epochs, accuracy, load = time_to_target(data_dir, test, device, config)
+        if seconds is not None:
+            ratios.append(seconds / yardstick)
+        table.add(
+            seed,
+            f"{yardstick:.2f}",
+            "not reached" if seconds is None else f"{seconds:.2f}",
+            f"{load:.2f}",
+            "-" if seconds is None else epochs,
+            f"{100 * accuracy:.2f}%",
+            "-" if seconds is None else f"{ratios[-1]:.2f}",
+        )
+    met = sum(ratio <= RATIO_TARGET for ratio in ratios)
+    summary = f"{met} of {len(seeds)} seeds reached {100 * TARGET:.0f}% within {RATIO_TARGET}"
+    if ratios:
+        summary += (
+            f"; ratio median {statistics.median(ratios):.2f}, worst {max(ratios):.2f} "
+            f"seed-recipe epochs (of the {len(ratios)} that reached it)"
+        )
+    table.notes.append(summary)
+    return table
+
+
+def main() -> None:
+    parser = harness.parser(__doc__, "data_dir", "device")
     parser.add_argument("--recipe", default="fast", choices=list(RECIPES))
-    parser.add_argument("--device", default="auto")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="change a setting"
@@ -109,42 +143,8 @@ def main() -> None:
         resolve_config(args.recipe, changes)
     except (ConfigError, ValueError) as exc:
         parser.error(str(exc))
-
     device = select_device(args.device)
-    training_images = load_split(args.data_dir, True, device, download=False)
-    test = load_split(args.data_dir, False, device, download=False)
-    name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
-    changed = "".join(f", {key}={value}" for key, value in changes.items())
-    print(
-        f"{args.recipe} recipe{changed} on {device} ({name}), torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads, no compile; target {100 * TARGET:.0f}% within "
-        f"{RATIO_TARGET} seed-recipe epochs"
-    )
-    print("seed   seed epoch s   time to 99% s   (of it loading)   epochs   accuracy   ratio")
-    ratios = []  # of the seeds that reached TARGET
-    for seed in args.seeds:
-        yardstick = seed_epoch_seconds(training_images, device, seed)
-        config = resolve_config(args.recipe, {**changes, "seed": seed})
-        seconds, epochs, accuracy, load = time_to_target(args.data_dir, test, device, config)
-        if seconds is None:
-            reached = (
-                f"{'not reached':>13}   {load:15.2f}   {'-':>6}   {100 * accuracy:7.2f}%   {'-':>5}"
-            )
-        else:
-            ratios.append(seconds / yardstick)
-            reached = (
-                f"{seconds:13.2f}   {load:15.2f}   {epochs:>6}   {100 * accuracy:7.2f}%   "
-                f"{ratios[-1]:5.2f}"
-            )
-        print(f"{seed:>4}   {yardstick:12.2f}   {reached}", flush=True)
-    met = sum(ratio <= RATIO_TARGET for ratio in ratios)
-    summary = f"{met} of {len(args.seeds)} seeds reached {100 * TARGET:.0f}% within {RATIO_TARGET}"
-    if ratios:
-        summary += (
-            f"; ratio median {statistics.median(ratios):.2f}, worst {max(ratios):.2f} "
-            f"seed-recipe epochs (of the {len(ratios)} that reached it)"
-        )
-    print(summary)
+    harness.show(time_to_99(args.data_dir, args.recipe, changes, device, args.seeds))
 
 
 if __name__ == "__main__":
