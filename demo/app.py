@@ -5,14 +5,11 @@
 
 This file is the page: layout, events and launch, with Gradio's public API. The
 reading (image in, answer out) is reading/, which never imports gradio; what the app
-needs beyond Gradio's public API is gradio_compat.py; the process's limits and
-plumbing are serving.py's. No torch: onnxruntime, numpy and PIL. LENET_MODEL names
-another model file; GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and CPU_CORES are read as
-on Spaces.
-
-The prediction updates live, after each stroke, rather than on a button: the model
-runs in well under a millisecond, and seeing the guess change while drawing shows
-what the model responds to.
+needs beyond Gradio's public API is gradio_compat.py; the process is serving.py's.
+LENET_MODEL names another model file; GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and
+CPU_CORES are read as on Spaces. The answer updates after each stroke, not on a
+button: the model takes well under a millisecond, and the guess changing while you
+draw shows what the model responds to.
 """
 
 from __future__ import annotations
@@ -29,8 +26,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (after the line above, on purpose)
 
-# Spaces runs `python app.py` in this folder, whose modules are then top-level; the
-# repository's tests import this file as `demo.app`, a module of the package `demo`.
+# `python app.py` (the Space) makes this folder's modules top-level; tests import demo.app.
 if __package__:
     from . import gradio_compat, reading, serving
 else:
@@ -46,13 +42,12 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 # The Sketchpad has layers=False: the page draws on one layer and sends it as index 0.
 SKETCH_LAYERS = 1
-EMPTY_MESSAGE = reading.EMPTY_MESSAGE
 UPLOAD_MESSAGE = "Upload a photo of a digit"
 OPENING_MESSAGE = "Opening the example…"
 READING_MESSAGE = "Reading…"
 TURN_HINT = "Turn your phone upright to see the drawing square and the answer together."
 # What a prediction fills: the Label, the model view, the answer in words, the digit table.
-BLANK = (EMPTY_MESSAGE, None, EMPTY_MESSAGE, "")
+BLANK = (reading.EMPTY_MESSAGE, None, reading.EMPTY_MESSAGE, "")
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "monospace"]
 
@@ -101,9 +96,9 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             with gr.Column():
                 # The answer in words is the headline; the Label below it keeps the class
                 # probabilities (the API's contract) and shows them as bars.
-                answer = gr.Markdown(EMPTY_MESSAGE, elem_id="answer")
+                answer = gr.Markdown(reading.EMPTY_MESSAGE, elem_id="answer")
                 label = gr.Label(
-                    value=EMPTY_MESSAGE,
+                    value=reading.EMPTY_MESSAGE,
                     num_top_classes=reading.TOP_CLASSES,
                     label="Prediction",
                     show_heading=False,
@@ -133,8 +128,7 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         views = gradio_compat.ViewFiles()
 
         def predict(payload: dict | None) -> tuple:
-            """Read the Sketchpad's drawing (a dict with background, layers, composite): a
-            digit or a number."""
+            """Read the Sketchpad's drawing (background, layers, composite): digit or number."""
             payload = gradio_compat.composite_only(payload)
             value = gradio_compat.decode(sketch, payload, serving.MAX_PIXELS)
             scores, words, view, table = reading.read_drawing(
