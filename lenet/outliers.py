@@ -115,7 +115,7 @@ def zigzag(count: int, size: int, device: torch.device) -> torch.Tensor:
 def reframe(images: torch.Tensor, size: int = IMAGE_SIZE, box: int = DIGIT_BOX) -> torch.Tensor:
     """Scale each digit's ink box to fit `box` x `box` and centre its mass in `size` x `size`.
 
-    demo/preprocess.py crops a drawing to its ink, scales it (keeping its proportions) so
+    demo/reading/preprocess.py crops a drawing to its ink, scales it (keeping its proportions) so
     its longer side is `box`, and places its centre of mass at the centre of the field.
     `images` (N, 1, H, W) may be any size; an image with no ink comes back blank.
     """
@@ -146,7 +146,7 @@ def _frame_grid(images: torch.Tensor, size: int, box: int = DIGIT_BOX) -> torch.
     centre_col = torch.where(empty, (width - 1) / 2, centre_col)
 
     # Output pixel (i, j) samples input pixel centre + ((i, j) - field centre) / scale,
-    # the field centre being where demo/preprocess.py puts the centre of mass.
+    # the field centre being where demo/reading/preprocess.py puts the centre of mass.
     out = torch.arange(size, device=device, dtype=images.dtype)
     source_rows = (out.view(1, size, 1) - size / 2) / scale.view(n, 1, 1) + centre_row.view(n, 1, 1)
     source_cols = (out.view(1, 1, size) - size / 2) / scale.view(n, 1, 1) + centre_col.view(n, 1, 1)

@@ -1,6 +1,6 @@
 """The app in a real browser: headless Chromium, driven by Playwright, on a desktop.
 
-The strokes are the same polylines that make the example images (make_examples.py),
+The strokes are the same polylines that make the example images (demo/strokes.py),
 moved through point by point with the mouse button down, as a person draws. Each
 mouse move takes ~0.15 s with software WebGL, so strokes have a few dozen points.
 Screenshots go to runs/demo-browser/ (ignored by git). Phones are in test_demo_phone.py,

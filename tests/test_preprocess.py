@@ -1,4 +1,4 @@
-"""demo/preprocess.py on synthetic canvases: placement, size, strokes, image formats.
+"""demo/reading/preprocess.py on synthetic canvases: placement, size, strokes, image formats.
 
 Every canvas here is drawn the way the Sketchpad delivers it (opaque white, black
 ink, no anti-aliasing) unless the test is about another format.

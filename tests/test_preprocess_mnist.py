@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.reading.answer import VIEW_SCALE
-from demo.reading.answer import read_image as classify
+from demo.reading.answer import VIEW_SCALE, read_image
 from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
 from demo.reading.classifier import DigitClassifier
 from demo.reading.preprocess import to_model_input
@@ -72,7 +71,7 @@ def test_accuracy_on_canvas_stays_within_a_point_of_mnist(classifier, mnist_dir)
 def test_drawn_digits_are_recognized(classifier, width):
     """The example strokes, drawn thin, with the app's brush and thick, are read right."""
     for digit, strokes in DIGIT_STROKES.items():
-        scores, _answer, view = classify(
+        scores, _answer, view = read_image(
             classifier, np.asarray(render_strokes(strokes, CANVAS_SIZE, width))
         )
         assert max(scores, key=scores.get) == digit, (digit, scores)

@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.reading.answer import DOT_MESSAGE, EMPTY_MESSAGE, STRIP_GAP, number_verdict, read_drawing
-from demo.reading.answer import read_image as classify
+from demo.reading.answer import (
+    DOT_MESSAGE,
+    EMPTY_MESSAGE,
+    STRIP_GAP,
+    number_verdict,
+    read_drawing,
+    read_image,
+)
 from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
 from demo.reading.classifier import DigitClassifier
 from demo.reading.number import MAX_DIGITS, top_readings
@@ -43,7 +49,7 @@ def classifier() -> DigitClassifier:
 
 
 def drawn(text: str, height: float, gap: float, width: int = BRUSH) -> np.ndarray:
-    """`text` written with the pen strokes of make_examples.py, as an RGBA canvas."""
+    """`text` written with the pen strokes of demo/strokes.py, as an RGBA canvas."""
     strokes = number_strokes(text, CANVAS_SIZE, height, gap, width)
     return np.asarray(render_strokes(strokes, CANVAS_SIZE, width).convert("RGBA"))
 
@@ -73,7 +79,7 @@ def test_top_readings_are_the_most_probable_strings():
 def test_one_digit_is_read_exactly_as_before(classifier, example):
     image = np.asarray(Image.open(example).convert("RGBA"))
     scores, answer, view, table = read_drawing(classifier, image)
-    alone = classify(classifier, image)
+    alone = read_image(classifier, image)
     assert (scores, answer) == alone[:2]
     assert np.array_equal(view, alone[2])
     assert table == ""

@@ -3,7 +3,7 @@ synthetic drawings (a 4 or a 7 in several strokes, a 5 with its bar apart, a bro
 1 beside a 7, wide and narrow gaps, stray marks).
 
 Drawings are made as the Sketchpad makes them: black strokes of the app's 30 px brush
-on the white 400 px canvas, from make_examples.py's pen strokes.
+on the white 400 px canvas, from demo/strokes.py's pen strokes.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_no_ink_is_no_digit():
 @pytest.mark.parametrize(
     "name, strokes, parts",
     [
-        ("two-stroke 4 (as make_examples draws it)", DIGIT_STROKES["4"], 1),
+        ("two-stroke 4 (as demo/strokes.py draws it)", DIGIT_STROKES["4"], 1),
         (
             # The L, and the stem drawn above and below the bar without touching it.
             "4 in three strokes that do not touch",

@@ -46,7 +46,7 @@ from .routes import (
 
 BUDGET_S = 5.0  # every hostile request is answered within this
 MAX_GROWTH_MB = 150  # the server's resident memory may grow this much over the attacks
-GOOD_DIGIT = "5"  # examples/5.png, drawn by make_examples.py
+GOOD_DIGIT = "5"  # examples/5.png, drawn from demo/strokes.py
 MB = 1024 * 1024
 
 # Sizes of the attacks, from the issue where it gave them.

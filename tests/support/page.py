@@ -97,7 +97,7 @@ def expect_prediction(page: Page, text: str) -> None:
 
 
 def stroke_points(page: Page, digit: str, step: int = 1) -> list[list[tuple[float, float]]]:
-    """The digit's strokes (make_examples.DIGIT_STROKES) in page pixels, every `step`-th
+    """The digit's strokes (demo.strokes.DIGIT_STROKES) in page pixels, every `step`-th
     point of each (and its last), for slow devices."""
     left, top, width, height = drawable_square(page)
     strokes = []
