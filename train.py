@@ -75,6 +75,18 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             "--outlier-exposure", type=float, help="weight of the loss that makes non-digits unsure"
         ),
+        group.add_argument(
+            "--drawn-digits",
+            type=float,
+            metavar="SHARE",
+            help="digits drawn as pen strokes added to each batch, per MNIST digit",
+        ),
+        group.add_argument(
+            "--fragment-outliers",
+            type=float,
+            metavar="SHARE",
+            help="share of the outliers cut from the batch's digits (pairs, parts)",
+        ),
     ]
     seed = RECIPES["seed"]
     for action in flags:  # the default shown is read from the seed recipe, not retyped

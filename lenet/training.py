@@ -24,8 +24,9 @@ from lenet.calibration import calibrate
 from lenet.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, save_checkpoint
 from lenet.contract import LABELS
 from lenet.data import Split
+from lenet.drawn import drawn_digits
 from lenet.model import LeNet5, build_model
-from lenet.outliers import OUTLIER_SHARE, outlier_batch
+from lenet.outliers import OUTLIER_SHARE, digit_fragments, outlier_batch
 from lenet.recipes import TrainConfig
 
 NUM_CLASSES = len(LABELS)
@@ -168,9 +169,16 @@ def step_loss(
     network learns to spread its probability over shapes that are not digits.
     """
     digits = augment(x) if config.augment else x
+    if config.drawn_digits:
+        drawn, drawn_labels = drawn_digits(round(len(y) * config.drawn_digits), x.device)
+        digits, y = torch.cat([digits, drawn]), torch.cat([y, drawn_labels])
     if not config.outlier_exposure:
         return F.cross_entropy(model(digits), y, label_smoothing=config.label_smoothing)
-    outliers = outlier_batch(round(len(y) * OUTLIER_SHARE), x.device)
+    count = round(len(y) * OUTLIER_SHARE)
+    fragments = round(count * config.fragment_outliers)
+    outliers = torch.cat(
+        [outlier_batch(count - fragments, x.device), digit_fragments(digits, fragments)]
+    )
     logits = model(torch.cat([digits, outliers]))
     loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=config.label_smoothing)
     uniform = -F.log_softmax(logits[len(y) :], 1).mean()
