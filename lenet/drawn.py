@@ -45,6 +45,8 @@ STROKES = 3  # at most this many pen-down strokes per digit
 POINTS = 24  # each stroke resampled to this many points, evenly spaced along it
 BANK_PER_CLASS = 2000  # skeletons per digit in a bank
 BANK_SEED = 20261204  # the bank is the same in every run, so a resumed run draws the same
+SAMPLED_SHARE = 0.6  # of skeletons written as a sampled pen reports them (_sampled)
+SAMPLED_PER_UNIT = (5.0, 12.0)  # points per digit height along a stroke
 
 # Per-sample distortions on the device (applied to the points, not the pixels).
 MAX_ROTATION_DEGREES = 15.0
@@ -93,7 +95,7 @@ def _one_bar(r: np.random.Generator) -> list[Stroke]:
 
 def _one_flag(r: np.random.Generator, base: bool = False) -> list[Stroke]:
     # The flag rises from lower left to the top of the stem, steeper than a 7's bar.
-    length, angle = r.uniform(0.15, 0.55), math.radians(r.uniform(20, 65))
+    length, angle = r.uniform(0.15, 0.5), math.radians(r.uniform(25, 65))
     flag = (0.5 - length * math.cos(angle), length * math.sin(angle))
     strokes = [_path(flag, (0.5, 0.0), (0.5 + r.uniform(-0.04, 0.04), 1.0))]
     if base:
@@ -237,7 +239,7 @@ def _nine(r: np.random.Generator, tail: str) -> list[Stroke]:
     size = r.uniform(0.25, 0.55)
     rx = r.uniform(0.22, 0.4)
     start = r.uniform(-40, 20)
-    loop = _arc(0.5, size / 2, rx, size / 2, start, start - r.uniform(300, 390))
+    loop = _arc(0.5, size / 2, rx, size / 2, start, start - r.uniform(330, 390))
     x = 0.5 + rx * math.cos(math.radians(start))
     if tail == "straight":
         down = _path((x + r.uniform(-0.08, 0.0), 1.0))
@@ -309,7 +311,12 @@ def make_bank(per_class: int, seed: int, device: torch.device) -> SkeletonBank:
     points = np.zeros((10 * per_class, STROKES, POINTS, 2), dtype=np.float32)
     labels = np.repeat(np.arange(10), per_class)
     for i, label in enumerate(labels):
-        strokes = [resample(_jitter(stroke, rng)) for stroke in skeleton(int(label), rng)]
+        # One pace per digit: a hurried hand leaves fewer points per unit of length.
+        pace = rng.uniform(*SAMPLED_PER_UNIT) if rng.uniform() < SAMPLED_SHARE else None
+        strokes = [
+            resample(_sampled(_jitter(stroke, rng), pace, rng))
+            for stroke in skeleton(int(label), rng)
+        ]
         points[i, : len(strokes)] = strokes
         points[i, len(strokes) :] = strokes[-1][-1]
     return SkeletonBank(torch.from_numpy(points).to(device), torch.from_numpy(labels).to(device))
@@ -319,6 +326,24 @@ def make_bank(per_class: int, seed: int, device: torch.device) -> SkeletonBank:
 def default_bank(device: torch.device) -> SkeletonBank:
     """The bank every training run draws from (BANK_PER_CLASS per digit, BANK_SEED)."""
     return make_bank(BANK_PER_CLASS, BANK_SEED, device)
+
+
+def _sampled(stroke: Stroke, pace: float | None, rng: np.random.Generator) -> Stroke:
+    """The stroke as a pen or pointer reports it: points every so often along it, joined by
+    straight lines. Tablets and browsers sample a moving pen at a fixed rate (a browser's
+    pointer events come 60-125 times a second, and the Sketchpad joins them with straight
+    segments), so a quick curve arrives as a polygon. `pace` is points per unit of
+    length; None keeps the stroke smooth.
+    """
+    if pace is None:
+        return stroke
+    length = float(np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum())
+    count = max(2, round(length * pace))
+    dense = resample(stroke, 4 * POINTS).astype(np.float64)
+    # Where the samples fall: evenly in time, the pen's speed varying a little.
+    steps = rng.uniform(0.6, 1.4, size=count - 1)
+    where = np.concatenate([[0.0], np.cumsum(steps)]) / steps.sum() * (len(dense) - 1)
+    return dense[np.round(where).astype(int)]
 
 
 def _jitter(stroke: Stroke, rng: np.random.Generator, amount: float = 0.03) -> Stroke:
