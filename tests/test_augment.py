@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from lenet.augment import augment
+from lenet.augment import (
+    LOW_RES_SIDES,
+    augment,
+    inverse_2x2,
+    low_resolution,
+    low_resolution_drawn,
+)
 from lenet.contract import DIGIT_BOX, IMAGE_SIZE
 from lenet.outliers import GLYPHS, glyph_bank, outlier_batch, reframe, zigzag
 
@@ -44,6 +50,27 @@ def test_augmentation_is_reproducible_from_the_seed(digits):
     first = augment(images)
     torch.manual_seed(3)
     assert torch.equal(first, augment(images))
+
+
+def test_the_cuda_paths_compute_what_the_cpu_paths_do(digits):
+    # On CUDA, augment.py draws the low-resolution side on the device and inverts the warps
+    # in closed form, so that a CUDA graph can capture it; the CPU keeps its old ops.
+    images, _ = digits
+    share = torch.rand(len(images), 1, 1, 1)
+    low, high = LOW_RES_SIDES
+    for side in range(low, high + 1):
+        drawn = low_resolution_drawn(images, torch.tensor([side]), share)
+        assert torch.equal(drawn, low_resolution(images, side, share)), side
+    angle, shear, scale = torch.rand(512) - 0.5, torch.rand(512) * 0.4 - 0.2, torch.rand(512) + 0.5
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    warps = torch.stack(  # rotation, shear and scale, as augment.py's warps
+        [
+            torch.stack([cos * scale, cos * shear - sin], 1),
+            torch.stack([sin * scale, sin * shear + cos], 1),
+        ],
+        1,
+    )
+    torch.testing.assert_close(inverse_2x2(warps), torch.linalg.inv(warps), rtol=1e-5, atol=1e-6)
 
 
 def test_reframe_puts_the_ink_in_the_digit_box_centred_by_mass():
