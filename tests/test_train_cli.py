@@ -18,9 +18,17 @@ from train import HYPERPARAMETERS, build_parser
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_dry_run_writes_a_complete_run_folder(tmp_path, mnist_dir, run_cli):
+@pytest.mark.parametrize("steps", [[], ["--no-cuda-graph"]])  # the eager steps, on CUDA too
+def test_dry_run_writes_a_complete_run_folder(steps, tmp_path, mnist_dir, run_cli):
     result = run_cli(
-        "train.py", "--dry-run", "--data-dir", str(mnist_dir), "--out", str(tmp_path), timeout=120
+        "train.py",
+        "--dry-run",
+        *steps,
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(tmp_path),
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     for name in ("checkpoint.pt", "history.csv", "metrics.json", "curves.png", "confusion.png"):
@@ -53,6 +61,7 @@ PARSER_REFUSES = [
 LATER_REFUSED = [
     (["--validation", "70000"], "--validation: cannot hold out 70,000 of 60,000 images"),
     (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--cuda-graph", "--device", "cpu"], "--cuda-graph: a CUDA graph needs a CUDA device"),
 ]
 
 
