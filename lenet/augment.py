@@ -23,6 +23,7 @@ they were before that was done, bit for bit.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -107,7 +108,7 @@ def inverse_2x2(matrices: torch.Tensor) -> torch.Tensor:
 
 def _pen(images: torch.Tensor) -> torch.Tensor:
     """Thicker or thinner strokes; for some images, low-resolution black-and-white ink."""
-    n, _, height, width = images.shape
+    n = len(images)
     device = images.device
     amount = torch.rand(n, 1, 1, 1, device=device) * (MAX_THICKEN + MAX_THIN) - MAX_THIN
     amount = amount * (torch.rand(n, 1, 1, 1, device=device) < STROKE_CHANGE_PROBABILITY)
@@ -115,19 +116,16 @@ def _pen(images: torch.Tensor) -> torch.Tensor:
     eroded = -F.max_pool2d(-images, 3, stride=1, padding=1)
     out = images + amount.abs() * (torch.where(amount > 0, dilated, eroded) - images)
 
-    # Low resolution: one side for the whole batch (F.interpolate takes one size), a
-    # random threshold per image.
+    # Low resolution: one side for the whole batch, a random threshold per image. On CUDA
+    # the side is drawn on the device, so that each replay of a CUDA graph draws anew; the
+    # CPU keeps its draws and ops as they were.
     low, high = LOW_RES_SIDES
-    span = LOW_RES_THRESHOLD[1] - LOW_RES_THRESHOLD[0]
-    if device.type == "cuda":  # drawn on the device, so each replay of a CUDA graph draws anew
-        side: int | torch.Tensor = torch.randint(low, high + 1, (1,), device=device)
+    if device.type == "cuda":
+        side = torch.randint(low, high + 1, (1,), device=device)
+        binary = low_resolution_drawn(out, side, _threshold_share(n, device))
     else:
-        side = int(torch.randint(low, high + 1, ()).item())
-    share = LOW_RES_THRESHOLD[0] + torch.rand(n, 1, 1, 1, device=device) * span
-    if isinstance(side, int):
-        binary = low_resolution(out, side, share)
-    else:
-        binary = low_resolution_drawn(out, side, share)
+        pixels = int(torch.randint(low, high + 1, ()).item())
+        binary = low_resolution(out, pixels, _threshold_share(n, device))
     chosen = torch.rand(n, 1, 1, 1, device=device) < LOW_RES_PROBABILITY
     return torch.where(chosen, binary, out)
 
@@ -151,11 +149,54 @@ def low_resolution(images: torch.Tensor, side: int, share: torch.Tensor) -> torc
 def low_resolution_drawn(
     images: torch.Tensor, side: torch.Tensor, share: torch.Tensor
 ) -> torch.Tensor:
-    """low_resolution at a side held in a device tensor (1,): every side of LOW_RES_SIDES is
-    computed and the drawn one picked, as tensor shapes cannot depend on a tensor's value."""
+    """low_resolution at a side held in a device tensor (1,), in fixed shapes.
+
+    Shapes cannot depend on a tensor's value, so each resampling is a matrix product with
+    the drawn side's matrix (low_resolution_matrices), zero-padded to the largest side.
+    The same averages as low_resolution up to float rounding: a pixel at its image's
+    threshold to within that rounding may turn out the other way.
+    """
+    _, _, height, width = images.shape
+    index = side - LOW_RES_SIDES[0]
+    down_rows, up_rows = (
+        m.index_select(0, index)[0] for m in low_resolution_matrices(height, images.device)
+    )
+    down_cols, up_cols = down_rows, up_rows
+    if width != height:
+        down_cols, up_cols = (
+            m.index_select(0, index)[0] for m in low_resolution_matrices(width, images.device)
+        )
+    small = down_rows @ images @ down_cols.T  # (N, 1, max side, max side), zero-padded
+    threshold = small.amax((2, 3), keepdim=True) * share
+    return up_rows @ (small > threshold).float() @ up_cols.T  # (N, 1, height, width)
+
+
+@functools.cache
+def low_resolution_matrices(size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each side of LOW_RES_SIDES, along one axis of `size` px: the matrix that area-
+    downsamples to the side (S, max side, size), and the one that scales back up as
+    low_resolution does, nearest then the box filter (S, size, max side); zero-padded.
+
+    Read off torch's own resampling of each basis vector, so they are its mappings. Cached
+    per device: made once, before any CUDA graph capture.
+    """
     low, high = LOW_RES_SIDES
-    every = torch.stack([low_resolution(images, s, share) for s in range(low, high + 1)])
-    return every.index_select(0, side - low).squeeze(0)
+    down = torch.zeros(high - low + 1, high, size)
+    up = torch.zeros(high - low + 1, size, high)
+    for i, side in enumerate(range(low, high + 1)):
+        basis = torch.eye(size).view(size, 1, size, 1)  # unit columns
+        small = F.interpolate(basis, size=(side, 1), mode="area")  # (size, 1, side, 1)
+        down[i, :side] = small.view(size, side).T
+        basis = torch.eye(side).view(side, 1, side, 1)
+        blocky = F.interpolate(basis, size=(size * BOX_FILTER, 1), mode="nearest")
+        up[i, :, :side] = F.avg_pool2d(blocky, (BOX_FILTER, 1)).view(side, size).T
+    return down.to(device), up.to(device)
+
+
+def _threshold_share(n: int, device: torch.device) -> torch.Tensor:
+    """(n, 1, 1, 1) shares of each image's brightest pixel, from LOW_RES_THRESHOLD."""
+    low, high = LOW_RES_THRESHOLD
+    return low + torch.rand(n, 1, 1, 1, device=device) * (high - low)
 
 
 def _uniform(n: int, limit: float, device: torch.device) -> torch.Tensor:

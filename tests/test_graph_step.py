@@ -12,6 +12,7 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
+from lenet.augment import low_resolution_matrices
 from lenet.data import Split
 from lenet.graph_step import WARMUP_STEPS, CapturableUpdate, StaticStep
 from lenet.model import build_model
@@ -148,7 +149,10 @@ def test_the_captured_code_reads_no_tensor_on_the_host(recipe):
     # error check, which augment.py avoids on CUDA) and the backward pass, which the
     # autograd engine will not run without a GPU.
     config = resolve_config(recipe, {})
-    glyph_bank.cache_clear()  # fake tensors cannot mix with a real one cached for cuda:0
+    # Fake tensors cannot mix with real ones cached for cuda:0, nor be left there.
+    caches = (glyph_bank, low_resolution_matrices)
+    for cache in caches:
+        cache.cache_clear()
     try:
         with FakeTensorMode(), torch.device("cuda"):
             model = build_model(config.model_config())
@@ -160,7 +164,8 @@ def test_the_captured_code_reads_no_tensor_on_the_host(recipe):
             loss = step_loss(model, images.index_select(0, index), index % 10, config)
             update([torch.randn_like(p) for p in model.parameters()])
     finally:
-        glyph_bank.cache_clear()  # it would hold fake tensors for cuda:0
+        for cache in caches:
+            cache.cache_clear()
     assert loss.shape == () and loss.device.type == "cuda"
 
 
