@@ -11,7 +11,7 @@
 #
 # 0. Smoke (about a minute; the script stops here if it fails): the environment, MNIST,
 #    train.py --dry-run with graphs and with --no-cuda-graph.
-# 1. The GPU tests of tests/test_graph_step.py: each replay draws new dropout masks, the
+# 1. tests/test_graph_step.py with its GPU tests: each replay draws new dropout masks, the
 #    replay loop never waits for the GPU, graph and eager runs of the fast recipe, a graph
 #    run interrupted and resumed (with graphs and eagerly).
 # 2. bench/time_to_99.py: the fast recipe's time to 99% for seeds 1-5, graph and eager.
@@ -23,7 +23,14 @@
 
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+# The first interpreter that has torch: $PYTHON if set, else python3, else python.
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+    for candidate in python3 python; do
+        if "$candidate" -c "import torch" 2>/dev/null; then PY=$candidate; break; fi
+    done
+fi
+PY=${PY:-python3}
 DATA=$(realpath -m "${MNIST_DIR:-data/mnist}")
 OUT=${OUT:-$(mktemp -d)}
 RUNS=$OUT/gpu-check
@@ -67,7 +74,7 @@ run 60 dry-eager "$PY" train.py --dry-run --no-cuda-graph --no-download --data-d
     --out "$RUNS/dry-eager" || exit 1
 echo "smoke run passed at ${SECONDS} s"
 
-step "1. the GPU tests"
+step "1. tests/test_graph_step.py, its GPU tests included"
 MNIST_DIR=$DATA run 150 pytest "$PY" -m pytest -q -rs -m "" -p no:cacheprovider \
     tests/test_graph_step.py -k "not reaches_the_fast_recipes_floor"
 

@@ -122,6 +122,7 @@ class CapturableUpdate:
 
     @torch.no_grad()
     def __call__(self, grads: list[torch.Tensor]) -> None:
+        """One step with `grads` (one per parameter, in the group's order)."""
         if self.adamw:
             self._adamw(grads)
         else:
