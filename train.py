@@ -20,10 +20,13 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lenet.cli import DATA_DIR_HINT, Parser, die, flag
-from lenet.mnist_files import DEFAULT_DATA_DIR
+from lenet.cli import DATA_DIR_HINT, Parser, add_data_options, die, flag
 from lenet.recipes import OPTIMIZERS, RECIPES, SCHEDULES, ConfigError, TrainConfig, resolve_config
+
+if TYPE_CHECKING:  # torch loads only once the flags are checked
+    from lenet.checkpoint import Checkpoint
 
 REPO = Path(__file__).resolve().parent
 DRY_RUN_BATCHES = 10
@@ -74,6 +77,18 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             "--outlier-exposure", type=float, help="weight of the loss that makes non-digits unsure"
         ),
+        group.add_argument(
+            "--drawn-digits",
+            type=float,
+            metavar="SHARE",
+            help="digits drawn as pen strokes added to each batch, per MNIST digit",
+        ),
+        group.add_argument(
+            "--fragment-outliers",
+            type=float,
+            metavar="SHARE",
+            help="share of the outliers cut from the batch's digits (pairs, parts)",
+        ),
     ]
     seed = RECIPES["seed"]
     for action in flags:  # the default shown is read from the seed recipe, not retyped
@@ -90,15 +105,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="replay each training step from a captured CUDA graph; --no-cuda-graph runs the "
         "steps eagerly (default: on when training on CUDA)",
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        help="folder holding MNIST/raw; downloaded there if missing (default: data/ in the repo)",
-    )
-    parser.add_argument(
-        "--no-download", action="store_true", help="fail instead of downloading a missing MNIST"
-    )
+    add_data_options(parser, "to train and test on")
     parser.add_argument(
         "--out", type=Path, help="run folder (default: runs/<recipe>-<date>-<time> in the repo)"
     )
@@ -113,7 +120,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, dict | None, Path]:
+def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint | None, Path]:
     """The run's config, the checkpoint it resumes (or None) and its folder; writes nothing."""
     if args.resume is not None:
         return plan_resume(args)
@@ -135,7 +142,7 @@ def plan_run(args: argparse.Namespace) -> tuple[TrainConfig, dict | None, Path]:
     return config, None, run_dir
 
 
-def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, dict, Path]:
+def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, Checkpoint, Path]:
     """A run to continue: one cut short, or a finished one whose report is missing."""
     from lenet.checkpoint import load_checkpoint, resolve_checkpoint_path
     from lenet.report import report_is_complete
@@ -143,18 +150,18 @@ def plan_resume(args: argparse.Namespace) -> tuple[TrainConfig, dict, Path]:
     checkpoint = load_checkpoint(args.resume)
     config = resumed_config(args, checkpoint)
     run_dir = args.out or resolve_checkpoint_path(args.resume).parent
-    finished = checkpoint["epoch"] >= config.epochs and "calibration" in checkpoint["test"]
+    finished = checkpoint.finished and checkpoint.epoch >= config.epochs
     if finished and report_is_complete(run_dir):
         raise ValueError(
-            f"the run already has {checkpoint['epoch']} of {config.epochs} epochs; "
+            f"the run already has {checkpoint.epoch} of {config.epochs} epochs; "
             "pass --epochs N to train further"
         )
     return config, checkpoint, run_dir
 
 
-def resumed_config(args: argparse.Namespace, checkpoint: dict) -> TrainConfig:
+def resumed_config(args: argparse.Namespace, checkpoint: Checkpoint) -> TrainConfig:
     """The checkpoint's own config; only --epochs may change it (to train longer)."""
-    config = TrainConfig(**checkpoint["train_config"])  # checked by load_checkpoint
+    config = checkpoint.train_config
     changed = [name for name in HYPERPARAMETERS if getattr(args, name) is not None]
     changed = (["recipe"] if args.recipe is not None else []) + [
         n for n in changed if n != "epochs"
@@ -242,7 +249,7 @@ def prepare(args: argparse.Namespace):
         try:
             graph = use_cuda_graph(args.cuda_graph, device)
         except ValueError as exc:
-            raise ValueError(f"--cuda-graph: {exc}") from None
+            raise ValueError(f"{flag('cuda_graph')}: {exc}") from None
         check_writable(run_dir)
         return config, checkpoint, run_dir, device, graph, load_data(args, config, device)
     except ConfigError:
@@ -256,7 +263,7 @@ def prepare(args: argparse.Namespace):
 def train_and_report(
     args: argparse.Namespace,
     config: TrainConfig,
-    checkpoint: dict | None,
+    checkpoint: Checkpoint | None,
     run_dir: Path,
     device,
     graph: bool,
@@ -275,7 +282,7 @@ def train_and_report(
     from lenet.training import TrainingDiverged, fit
 
     train, validation, test = splits
-    saved: list[dict] = list(checkpoint["history"]) if checkpoint else []  # epochs in checkpoint
+    saved: list[dict] = list(checkpoint.history) if checkpoint else []  # epochs in checkpoint
     try:
         model, history, result = fit(
             config,

@@ -1,7 +1,7 @@
 """The demo under load, through gradio_client, against `python demo/app.py` on 127.0.0.1.
 
-    python bench/demo_load.py                       # app in the current interpreter
-    python bench/demo_load.py --python .venv-demo/bin/python   # the Space's environment
+    python -m bench.demo_load                       # app in the current interpreter
+    python -m bench.demo_load --python .venv-demo/bin/python   # the Space's environment
 
 Starts the app on a free loopback port, measures the cold start (launch to
 first prediction), then 1 client and 16 concurrent clients, each bounded in
@@ -11,15 +11,17 @@ queue-full rejections. Traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
-import statistics
+import math
 import threading
 import time
 
-import numpy as np
-from demo_server import DEMO_DIR, app_parser, app_process, sketch_of
+from bench import harness
+from tests.support.app import app_process, sketch_of
+from tests.support.paths import EXAMPLES_DIR
 
-EXAMPLES = sorted((DEMO_DIR / "examples").glob("*.png"))
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.png"))
 TIME_LIMIT_S = 120  # per phase
+CLIENTS = (1, 16)
 
 
 def phase(url: str, clients: int, requests_each: int) -> dict:
@@ -54,6 +56,7 @@ def phase(url: str, clients: int, requests_each: int) -> dict:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    p50, p99 = harness.p50_p99_ms(latencies) if latencies else (math.nan, math.nan)
     queue_full = sum("queue" in e.lower() and "full" in e.lower() for e in errors)
     return {
         "clients": clients,
@@ -62,44 +65,45 @@ def phase(url: str, clients: int, requests_each: int) -> dict:
         "errors": len(errors) - queue_full,
         "queue_full": queue_full,
         "rps": len(latencies) / elapsed,
-        "p50_ms": 1e3 * statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": 1e3 * float(np.percentile(latencies, 99)) if latencies else float("nan"),
+        "p50_ms": p50,
+        "p99_ms": p99,
         "first_error": errors[0][:200] if errors else "",
     }
 
 
-def main() -> None:
-    parser = app_parser(__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--requests",
-        type=int,
-        default=200,
-        help="requests per phase, split among its clients (default: 200)",
-    )
-    args = parser.parse_args()
-
+def load(python: str, requests: int) -> harness.Table:
+    """The cold start, then a phase for each of CLIENTS concurrent clients."""
     from gradio_client import Client
 
     launched = time.monotonic()
-    with app_process(args.python) as app:
-        client = Client(app.url, verbose=False)
-        client.predict(sketch_of(EXAMPLES[0]), api_name="/predict")
+    with app_process(python) as app:
+        Client(app.url, verbose=False).predict(sketch_of(EXAMPLES[0]), api_name="/predict")
         cold = time.monotonic() - launched
-        print(f"app: {args.python} demo/app.py on {app.url}")
-        print(f"cold start (launch to first prediction): {cold:.2f} s")
-        print(
-            f"{'clients':>7} {'requests':>8} {'ok':>5} {'errors':>6} {'queue full':>10} "
-            f"{'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
+        title = (
+            f"app: {python} demo/app.py on {app.url}\n"
+            f"cold start (launch to first prediction): {cold:.2f} s"
         )
-        for clients in (1, 16):
-            r = phase(app.url, clients, max(1, args.requests // clients))
-            print(
-                f"{r['clients']:>7} {r['requests']:>8} {r['ok']:>5} {r['errors']:>6} "
-                f"{r['queue_full']:>10} {r['rps']:>7.1f} {r['p50_ms']:>8.1f} "
-                f"{r['p99_ms']:>8.1f}"
+        columns = ["clients", "requests", "ok", "errors", "queue full", "req/s", "p50 ms", "p99 ms"]
+        table = harness.Table(title, columns)
+        for clients in CLIENTS:
+            r = phase(app.url, clients, max(1, requests // clients))
+            table.add(
+                r["clients"],
+                r["requests"],
+                r["ok"],
+                r["errors"],
+                r["queue_full"],
+                f"{r['rps']:.1f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                *([f"first error: {r['first_error']}"] if r["first_error"] else []),
             )
-            if r["first_error"]:
-                print(f"        first error: {r['first_error']}")
+    return table
+
+
+def main() -> None:
+    args = harness.parser(__doc__, "python", "requests").parse_args()
+    harness.show(load(args.python, args.requests))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Inference speed: torch eager against onnxruntime (fp32 and int8), and int8 against fp32.
 
-    python bench/inference.py --data-dir ../shared/mnist
-    python bench/inference.py --data-dir ../shared/mnist --checkpoint runs/best-seed1
+    python -m bench.inference --data-dir ../shared/mnist
+    python -m bench.inference --data-dir ../shared/mnist --checkpoint runs/best-seed1
 
 The torch model is exported to ONNX and quantized to int8 as export.py does it, in the
 same run, so all three engines hold the same weights. With --checkpoint (the model
@@ -15,49 +15,27 @@ at all cores, the same for both runtimes.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lenet import onnx_export as ox  # noqa: E402
-from lenet.checkpoint import load_checkpoint  # noqa: E402
-from lenet.contract import INPUT_NAME  # noqa: E402
-from lenet.data import load_split  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.model import build_model, from_checkpoint  # noqa: E402
+from bench import harness
+from demo.reading import ort_session
+from lenet import onnx_export as ox
+from lenet.checkpoint import load_checkpoint
+from lenet.contract import INPUT_NAME
+from lenet.data import load_split
+from lenet.model import build_model
 
 ROUNDS = {1: 2000, 64: 400, 10000: 15}
 ALONE_WARMUP, ALONE_RUNS = 100, 2000  # batch-1 calls of one model by itself
 EVAL_BATCH = 1000
 
 
-def ort_session(model: bytes, threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="weights to use (default: freshly initialized; speed is the same)",
-    )
+    parser = harness.parser(__doc__, "data_dir", "checkpoint")
     parser.add_argument(
         "--threads",
         type=int,
@@ -68,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.checkpoint:
-        model = from_checkpoint(load_checkpoint(args.checkpoint))
+        model = load_checkpoint(args.checkpoint).network()
     else:
         torch.manual_seed(0)
         model = build_model().eval()
@@ -77,37 +55,46 @@ def main() -> None:
     test = load_split(args.data_dir, train=False, download=False)
     images = test.images.numpy()
     int8 = ox.quantize_int8(fp32, train.images[: ox.INT8_CALIBRATION_IMAGES].numpy())
-
-    import onnxruntime as ort
-
     print(f"torch {torch.__version__}, onnxruntime {ort.__version__}, CPU, real MNIST test images")
     if args.checkpoint:
-        int8_against_fp32(fp32, int8, images, test.labels.numpy())
-    (fp32_p50, fp32_p99), (int8_p50, int8_p99) = (alone_ms(m, images[0]) for m in (fp32, int8))
-    print(
-        f"batch-1 latency, 1 thread: int8 p50 {int8_p50:.3f} ms / p99 {int8_p99:.3f} ms, fp32 "
-        f"p50 {fp32_p50:.3f} ms / p99 {fp32_p99:.3f} ms (int8 is {int8_p50 / fp32_p50:.2f}x "
-        "the fp32 time)"
-    )
-    print(
-        f"{'threads':>7} {'batch':>6}  {'engine':<12} {'p50 ms':>9} {'p99 ms':>9} "
-        f"{'images/s':>11} {'vs torch':>9}"
-    )
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        sessions = {"ort fp32": ort_session(fp32, threads), "ort int8": ort_session(int8, threads)}
+        print(int8_against_fp32(fp32, int8, images, test.labels.numpy()))
+    print(batch_one_alone(fp32, int8, images[0]))
+    harness.show(side_by_side(model, fp32, int8, images, args.threads))
+
+
+def side_by_side(
+    model: torch.nn.Module, fp32: bytes, int8: bytes, images: np.ndarray, threads: list[int]
+) -> harness.Table:
+    """torch and onnxruntime fp32 and int8, calls alternating, at each thread count and batch."""
+    columns = ["threads", "batch", "engine", "p50 ms", "p99 ms", "images/s", "vs torch"]
+    table = harness.Table("", columns)
+    for count in threads:
+        torch.set_num_threads(count)
+        sessions = {"ort fp32": ort_session(fp32, count), "ort int8": ort_session(int8, count)}
         engines = {"torch eager": lambda batch: torch_run(model, batch)}
         for name, sess in sessions.items():
             engines[name] = lambda batch, sess=sess: sess.run(None, {INPUT_NAME: batch})
         for batch_size, rounds in ROUNDS.items():
-            compare(engines, images, batch_size, rounds, threads)
+            for row in compare(engines, images, batch_size, rounds):
+                table.add(count, *row)
+    return table
 
 
-def int8_against_fp32(fp32: bytes, int8: bytes, images: np.ndarray, labels: np.ndarray) -> None:
+def batch_one_alone(fp32: bytes, int8: bytes, image: np.ndarray) -> str:
+    """Each ONNX model's batch-1 latency by itself, on one thread."""
+    (fp32_p50, fp32_p99), (int8_p50, int8_p99) = (alone_ms(m, image) for m in (fp32, int8))
+    return (
+        f"batch-1 latency, 1 thread: int8 p50 {int8_p50:.3f} ms / p99 {int8_p99:.3f} ms, fp32 "
+        f"p50 {fp32_p50:.3f} ms / p99 {fp32_p99:.3f} ms (int8 is {int8_p50 / fp32_p50:.2f}x "
+        "the fp32 time)"
+    )
+
+
+def int8_against_fp32(fp32: bytes, int8: bytes, images: np.ndarray, labels: np.ndarray) -> str:
     """int8's accuracy and its agreement with fp32 on `images`."""
     fp32_top = ox.run_batched(ox.session(fp32), images, EVAL_BATCH).argmax(1)
     int8_top = ox.run_batched(ox.session(int8), images, EVAL_BATCH).argmax(1)
-    print(
+    return (
         f"int8 accuracy {100 * (int8_top == labels).mean():.2f}% vs fp32 "
         f"{100 * (fp32_top == labels).mean():.2f}%; agreement with fp32 "
         f"{100 * (int8_top == fp32_top).mean():.2f}%"
@@ -125,7 +112,7 @@ def alone_ms(model: bytes, image: np.ndarray) -> tuple[float, float]:
         start = time.perf_counter()
         sess.run(None, feed)
         times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times)), 1e3 * float(np.percentile(times, 99))
+    return harness.p50_p99_ms(times)
 
 
 def torch_run(model: torch.nn.Module, batch: np.ndarray) -> None:
@@ -133,8 +120,8 @@ def torch_run(model: torch.nn.Module, batch: np.ndarray) -> None:
         model(torch.from_numpy(batch))
 
 
-def compare(engines: dict, images: np.ndarray, batch_size: int, rounds: int, threads: int) -> None:
-    """Alternate calls between engines; print p50/p99, images/s and the ratio to torch."""
+def compare(engines: dict, images: np.ndarray, batch_size: int, rounds: int) -> list[list]:
+    """Alternate calls between engines; each one's batch, p50/p99, images/s, ratio to torch."""
     batches = [images[(i * batch_size) % len(images) :][:batch_size] for i in range(rounds)]
     times: dict[str, list[float]] = {name: [] for name in engines}
     for batch in batches[: max(5, rounds // 20)]:  # warm-up
@@ -145,13 +132,22 @@ def compare(engines: dict, images: np.ndarray, batch_size: int, rounds: int, thr
             start = time.perf_counter()
             run(batch)
             times[name].append(time.perf_counter() - start)
-    torch_p50 = float(np.median(times["torch eager"]))
+    torch_p50, _ = harness.p50_p99_ms(times["torch eager"])
+    rows = []
     for name, samples in times.items():
-        p50, p99 = float(np.median(samples)), float(np.percentile(samples, 99))
-        print(
-            f"{threads:>7} {batch_size:>6}  {name:<12} {1e3 * p50:>9.3f} {1e3 * p99:>9.3f} "
-            f"{batch_size / p50:>11,.0f} {torch_p50 / p50:>8.2f}x"
+        p50, p99 = harness.p50_p99_ms(samples)
+        rate = 1e3 * batch_size / p50
+        rows.append(
+            [
+                batch_size,
+                name,
+                f"{p50:.3f}",
+                f"{p99:.3f}",
+                f"{rate:,.0f}",
+                f"{torch_p50 / p50:.2f}x",
+            ]
         )
+    return rows
 
 
 if __name__ == "__main__":

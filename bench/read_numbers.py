@@ -1,241 +1,76 @@
 """Whole numbers through the demo: MNIST test digits written side by side on its canvas.
 
-    python bench/read_numbers.py --data-dir ../shared/mnist              # 1,000 numbers per row
-    python bench/read_numbers.py --data-dir ../shared/mnist --numbers 300
+    python -m bench.read_numbers --data-dir ../shared/mnist              # 1,000 numbers per row
+    python -m bench.read_numbers --data-dir ../shared/mnist --numbers 300
 
-Each number is 2 to 6 MNIST *test* digits, each drawn the way bench/robustness.py
-draws one (enlarged, cut to hard black ink on the white 400 px canvas), side by side:
-random gaps of 2 to 40 px of paper between one digit's ink and the next, each digit
-moved up or down by up to a tenth of the number's height, and sizes varying by up to
-30% within a number. The number is as large as the canvas allows (no larger than a
-lone digit is drawn), times a random 0.8 to 1. Each canvas goes through the Draw tab's
-own code (app.read_drawing: segmentation, the MNIST recipe per digit, one batched
-model call), and counts as read if the top reading is the number.
-
-Also measured: the same digits drawn alone (the single-digit accuracy that per-digit
-accuracy is compared with); 3-digit numbers whose digits overlap (boxes overlapping
-by up to 15 px), reported apart for inks that touch and inks that don't; numbers of
-2 to 8 digits written with the app's own 30 px brush (make_examples.py's pen digits,
-as large as fits, 10 px apart), where the brush, not the model, sets the limit; and
-the server's work for a 6-digit number (PNG decode, reading, model-view PNG), one thread.
+Numbers of 2 to 6 MNIST *test* digits composed on the canvas, 3-digit numbers whose
+digits overlap, and the same digits drawn alone (tests/support/numbers.py), each read
+by the Draw tab's own code (read_drawing); then numbers of 2 to 8 pen digits written
+with the app's own 30 px brush; then the server's work for a 6-digit number (PNG
+decode, reading, model-view PNG), one thread.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "demo")]  # lenet and bench, and the demo's own modules
+from bench import harness
+from demo.reading import BRUSH_RADIUS, DigitClassifier, read_drawing
+from tests.support.numbers import (
+    TARGET_DIGIT_DROP,
+    TARGET_EXACT,
+    Row,
+    brush_rows,
+    compose,
+    evaluate_numbers,
+)
 
-from app import read_drawing  # noqa: E402
-from canvas import BRUSH_RADIUS, CANVAS_SIZE  # noqa: E402
-from classifier import DigitClassifier  # noqa: E402
-from make_examples import DIGIT_STROKES, number_strokes, render_strokes  # noqa: E402
-
-from bench.robustness import DIGIT_SIDE, draw, drawn_ink  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR, read_split  # noqa: E402
-
-LENGTHS = range(2, 7)
-GAPS = (2, 40)  # px of paper between one digit's ink and the next
-OVERLAPS = (-15, 0)  # the touching row: boxes overlap by up to 15 px
-SIZE_SPREAD = 1.3  # the largest digit of a number is at most 1.3x the smallest
-JITTER = 0.1  # each digit moves up or down by up to this share of the number's height
-SCALE = (0.8, 1.0)  # the whole number, against the largest that fits
-MARGIN = 10  # px of canvas edge left free
-BRUSH_LENGTHS = range(2, 9)
-BRUSH_GAP = 10  # px between pen digits written with the app's brush
-BRUSH_STEP = 5  # px: pen numbers are tried this much shorter until they fit
 TIMED_LENGTH = 6
 TIMED_ROUNDS = 300
-
-TARGET_EXACT = {3: 0.985}  # numbers read exactly, by length (digits not touching)
-TARGET_DIGIT_DROP = 0.005  # per-digit accuracy within 0.5 points of single digits
 TARGET_P50_MS = 20.0  # server work for a 6-digit number
 
 
-@dataclass
-class Number:
-    """A composed number: the canvas, the digits it shows, and whether any two inks touch."""
-
-    canvas: np.ndarray  # (CANVAS_SIZE, CANVAS_SIZE, 4) uint8, black ink on white
-    text: str
-    indices: list[int]  # of the MNIST test digits used, left to right
-    touching: bool
-
-
-def compose(
-    images: np.ndarray,
-    labels: np.ndarray,
-    indices: list[int],
-    rng: np.random.Generator,
-    gaps: tuple[int, int] = GAPS,
-) -> Number:
-    """The MNIST test digits `indices` written side by side on one canvas (see the module doc)."""
-    count = len(indices)
-    sizes = rng.uniform(1.0, SIZE_SPREAD, count)
-    sizes /= sizes.max()
-    between = rng.integers(gaps[0], gaps[1] + 1, count - 1)
-    room = CANVAS_SIZE - 2 * MARGIN - int(between.sum())
-
-    def draw_at(scale: float) -> list[np.ndarray]:
-        sides = [max(1, round(DIGIT_SIDE * size * scale)) for size in sizes]
-        return [_ink_box(drawn_ink(images[i], s)) for i, s in zip(indices, sides, strict=True)]
-
-    fit = 1.0  # the largest scale (up to a lone digit's size) at which the number fits
-    while (width := sum(ink.shape[1] for ink in draw_at(fit))) > room:
-        fit *= min(0.98, room / width)
-    inks = draw_at(fit * rng.uniform(*SCALE))
-    width = sum(ink.shape[1] for ink in inks) + int(between.sum())
-    tallest = max(ink.shape[0] for ink in inks)
-    owner = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=np.int32)  # which digit inked a pixel
-    left = MARGIN + int(rng.integers(0, CANVAS_SIZE - 2 * MARGIN - width + 1))
-    for position, ink in enumerate(inks):
-        height = ink.shape[0]
-        shift = rng.uniform(-JITTER, JITTER) * tallest
-        top = int(np.clip(round((CANVAS_SIZE - height) / 2 + shift), 0, CANVAS_SIZE - height))
-        region = owner[top : top + height, left : left + ink.shape[1]]
-        region[ink] = position + 1
-        left += ink.shape[1] + (between[position] if position < count - 1 else 0)
-    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    canvas[owner > 0, :3] = 0
-    text = "".join(str(labels[i]) for i in indices)
-    return Number(canvas, text, list(indices), _touching(owner, count))
+def number_rows(rows: dict[str, Row]) -> harness.Table:
+    """Each kind of number: how many, read exactly, the right digit count, per digit."""
+    single = rows["single digits"].digit_accuracy
+    columns = ["numbers", "n", "read exactly", "digit count", "per digit"]
+    table = harness.Table("", columns)
+    for name, row in rows.items():
+        flags = []
+        length = int(name[0]) if name[0].isdigit() else None
+        if length in TARGET_EXACT and row.exact / row.numbers < TARGET_EXACT[length]:
+            flags.append(f"under the {TARGET_EXACT[length]:.1%} target")
+        if name == "all" and row.digit_accuracy < single - TARGET_DIGIT_DROP:
+            flags.append("per digit: over 0.5 points under single digits")
+        table.add(
+            name,
+            row.numbers,
+            harness.percent(row.exact, row.numbers),
+            harness.percent(row.count_right, row.numbers),
+            f"{100 * row.digit_accuracy:.2f}%",
+            *flags,
+        )
+    return table
 
 
-def _ink_box(ink: np.ndarray) -> np.ndarray:
-    """`ink` cropped to its bounding box."""
-    rows, cols = np.nonzero(ink)
-    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+def pen_rows(rows: dict[int, Row]) -> harness.Table:
+    """Numbers of pen digits written with the app's brush, by length."""
+    title = f"numbers of pen digits written with the app's {2 * BRUSH_RADIUS} px brush"
+    table = harness.Table(title, ["digits", "n", "read exactly", "per digit"])
+    for length, row in rows.items():
+        exact = harness.percent(row.exact, row.numbers)
+        table.add(length, row.numbers, exact, f"{100 * row.digit_accuracy:.2f}%")
+    return table
 
 
-def _touching(owner: np.ndarray, count: int) -> bool:
-    """Whether any digit's ink is next to (8-connected) or drawn over another digit's."""
-    for position in range(1, count + 1):
-        mine = owner == position
-        near = np.asarray(Image.fromarray(mine).filter(ImageFilter.MaxFilter(3)))
-        if (near & (owner > 0) & ~mine).any():
-            return True
-    return False
-
-
-def read(classifier: DigitClassifier, canvas: np.ndarray) -> str:
-    """What the Draw tab reads on `canvas`: its top reading ('' for no ink)."""
-    scores, _answer, _view, _table = read_drawing(classifier, canvas)
-    return max(scores, key=scores.__getitem__) if isinstance(scores, dict) else ""
-
-
-@dataclass
-class Row:
-    """Results for a set of numbers.
-
-    Per-digit accuracy is OCR's character accuracy: 1 - (edits to turn the reading into
-    the number) / (digits written). A digit cut in two costs one edit, not the number.
-    """
-
-    numbers: int = 0
-    exact: int = 0  # read exactly
-    count_right: int = 0  # as many digits read as written
-    digits: int = 0
-    edits: int = 0  # insertions, deletions and substitutions, summed over the numbers
-
-    def add(self, truth: str, reading: str) -> None:
-        self.numbers += 1
-        self.digits += len(truth)
-        self.exact += reading == truth
-        self.count_right += len(reading) == len(truth)
-        self.edits += edit_distance(truth, reading)
-
-    @property
-    def digit_accuracy(self) -> float:
-        return 1 - self.edits / self.digits if self.digits else float("nan")
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b."""
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
-def evaluate_numbers(
-    classifier: DigitClassifier,
-    images: np.ndarray,
-    labels: np.ndarray,
-    per_length: int,
-    seed: int = 0,
-    lengths: Sequence[int] = LENGTHS,
-    touching: int | None = None,
-) -> dict[str, Row]:
-    """Rows by length ('2 digits' ...), 'all', the touching rows, and 'single digits'.
-
-    `per_length` numbers of each length; `touching` (default: as many) 3-digit numbers
-    whose digits overlap. 'single digits' is every digit of the numbers not touching,
-    drawn alone and centred as bench/robustness.py draws it, through the same code.
-    """
-    rng = np.random.default_rng(seed)
-    rows: dict[str, Row] = {}
-    used: set[int] = set()
-    everything = rows["all"] = Row()
-    for length in lengths:
-        row = rows[f"{length} digits"] = Row()
-        for _ in range(per_length):
-            indices = rng.choice(len(images), size=length, replace=False).tolist()
-            used.update(indices)
-            number = compose(images, labels, indices, rng)
-            reading = read(classifier, number.canvas)
-            row.add(number.text, reading)
-            everything.add(number.text, reading)
-    inks_touch = rows["touching: 3 digits, inks touch"] = Row()
-    inks_apart = rows["touching: 3 digits, boxes overlap, inks apart"] = Row()
-    for _ in range(per_length if touching is None else touching):
-        indices = rng.choice(len(images), size=3, replace=False).tolist()
-        number = compose(images, labels, indices, rng, gaps=OVERLAPS)
-        row = inks_touch if number.touching else inks_apart
-        row.add(number.text, read(classifier, number.canvas))
-    single = rows["single digits"] = Row()
-    for i in sorted(used):
-        single.add(str(labels[i]), read(classifier, draw(images[i], rng)))
-    return rows
-
-
-def brush_rows(classifier: DigitClassifier, per_length: int, seed: int = 0) -> dict[int, Row]:
-    """Numbers of random pen digits written with the app's brush, as tall as fits, by length."""
-    rng = np.random.default_rng(seed)
-    brush = 2 * BRUSH_RADIUS
-    rows = {}
-    for length in BRUSH_LENGTHS:
-        row = rows[length] = Row()
-        for _ in range(per_length):
-            text = "".join(rng.choice(list(DIGIT_STROKES), size=length))
-            height = CANVAS_SIZE
-            while True:
-                try:
-                    strokes = number_strokes(text, CANVAS_SIZE, height, BRUSH_GAP, brush)
-                    break
-                except ValueError:  # too wide for the canvas at this height
-                    height -= BRUSH_STEP
-            canvas = np.asarray(render_strokes(strokes, CANVAS_SIZE, brush).convert("RGBA"))
-            row.add(text, read(classifier, canvas))
-    return rows
-
-
-def time_server_work(
+def server_work(
     classifier: DigitClassifier, images: np.ndarray, labels: np.ndarray, rounds: int, seed: int = 1
-) -> dict[str, list[float]]:
-    """Seconds per stage for `rounds` numbers of TIMED_LENGTH digits, as the server handles them.
+) -> harness.Table:
+    """p50 and p99 of each stage for `rounds` numbers of TIMED_LENGTH digits, as served.
 
     The canvas arrives as a PNG (the Sketchpad's composite); the model view leaves as one.
     """
@@ -260,60 +95,32 @@ def time_server_work(
             for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2), strict=True):
                 stages[name].append(seconds)
     stages["total"] = [sum(parts) for parts in zip(*stages.values(), strict=True)]
-    return stages
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.2f}%" if whole else "-"
+    title = f"server work for a {TIMED_LENGTH}-digit number, one thread, {rounds} numbers"
+    table = harness.Table(title, ["stage", "p50 ms", "p99 ms"])
+    for name, samples in stages.items():
+        p50, p99 = harness.p50_p99_ms(samples)
+        over = name == "total" and p50 > TARGET_P50_MS
+        table.add(
+            name, f"{p50:.2f}", f"{p99:.2f}", *([f"over the {TARGET_P50_MS:g} ms target"] * over)
+        )
+    return table
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument("--numbers", type=int, default=1000, help="per row (default: %(default)s)")
-    parser.add_argument("--model", type=Path, default=REPO / "demo" / "model.onnx")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-
-    images, labels = read_split(args.data_dir, train=False)
-    classifier = DigitClassifier.load(args.model)
+    args = harness.parser(__doc__, "data_dir", "model", "seed", "numbers").parse_args()
+    images, labels = harness.mnist_test(args.data_dir)
+    classifier = harness.load_classifier(args.model)
     print(f"{args.model.name}: {classifier.describe()}")
     started = time.perf_counter()
     rows = evaluate_numbers(classifier, images, labels, args.numbers, args.seed)
     drawings = sum(row.numbers for row in rows.values())
     print(f"{drawings:,} drawings in {time.perf_counter() - started:.0f} s")
-    single = rows["single digits"].digit_accuracy
-    print(f"{'numbers':<46} {'n':>5} {'read exactly':>12} {'digit count':>11} {'per digit':>9}")
-    for name, row in rows.items():
-        flags = []
-        length = int(name[0]) if name[0].isdigit() else None
-        if length in TARGET_EXACT and row.exact / row.numbers < TARGET_EXACT[length]:
-            flags.append(f"under the {TARGET_EXACT[length]:.1%} target")
-        if name == "all" and row.digit_accuracy < single - TARGET_DIGIT_DROP:
-            flags.append("per digit: over 0.5 points under single digits")
-        print(
-            f"{name:<46} {row.numbers:>5} {percent(row.exact, row.numbers):>12} "
-            f"{percent(row.count_right, row.numbers):>11} "
-            f"{100 * row.digit_accuracy:>8.2f}%" + "".join(f"  {f}" for f in flags)
-        )
-    print(f"\nnumbers of pen digits written with the app's {2 * BRUSH_RADIUS} px brush")
-    print(f"{'digits':<8} {'n':>5} {'read exactly':>12} {'per digit':>9}")
-    for length, row in brush_rows(classifier, max(1, args.numbers // 10), args.seed).items():
-        exact = percent(row.exact, row.numbers)
-        print(f"{length:<8} {row.numbers:>5} {exact:>12} {100 * row.digit_accuracy:>8.2f}%")
-    stages = time_server_work(classifier, images, labels, TIMED_ROUNDS)
-    print(f"\nserver work for a {TIMED_LENGTH}-digit number, one thread, {TIMED_ROUNDS} numbers")
-    print(f"{'stage':<12} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, samples in stages.items():
-        p50, p99 = 1e3 * float(np.median(samples)), 1e3 * float(np.percentile(samples, 99))
-        flag = (
-            f"  over the {TARGET_P50_MS:g} ms target"
-            if name == "total" and p50 > TARGET_P50_MS
-            else ""
-        )
-        print(f"{name:<12} {p50:>8.2f} {p99:>8.2f}{flag}")
+    pens = brush_rows(classifier, max(1, args.numbers // 10), args.seed)
+    harness.show(
+        number_rows(rows),
+        pen_rows(pens),
+        server_work(classifier, images, labels, TIMED_ROUNDS),
+    )
 
 
 if __name__ == "__main__":

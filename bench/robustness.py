@@ -1,146 +1,45 @@
 """Hand-drawn robustness: the shipped model through the demo's full preprocessing path.
 
-    python bench/robustness.py --data-dir ../shared/mnist           # all 10,000 test digits
-    python bench/robustness.py --data-dir ../shared/mnist --images 2000
+    python -m bench.robustness --data-dir ../shared/mnist           # all 10,000 test digits
+    python -m bench.robustness --data-dir ../shared/mnist --images 2000
 
 MNIST test digits are drawn on a Sketchpad-sized canvas the way the Sketchpad
 delivers a drawing (opaque white, hard-edged black ink), under conditions that
-mimic a mouse or a finger: thin and thick strokes (the ink eroded or dilated
-at canvas resolution), small rotations, and a digit pushed into a corner.
-Each canvas goes through demo/preprocess.py and the ONNX model, as in the app.
-Prints the accuracy per condition and its change against plain MNIST.
+mimic a mouse or a finger: thin and thick strokes, small rotations, and a digit pushed
+into a corner (tests/support/robustness.py). Each canvas goes through the reading
+core's preprocessing and the ONNX model, as in the app. Prints the accuracy per
+condition and its change against plain MNIST.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
-from PIL import Image, ImageFilter
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "demo")]  # lenet, and the demo's own modules
-
-from canvas import CANVAS_SIZE  # noqa: E402
-from classifier import DigitClassifier  # noqa: E402
-from preprocess import to_model_input  # noqa: E402
-
-from lenet.mnist_files import DEFAULT_DATA_DIR, read_split  # noqa: E402
-
-DIGIT_SIDE = int(0.6 * CANVAS_SIZE)  # the 28x28 frame drawn 240 px wide: 8.6 px per MNIST px
-MAX_ROTATION = 15.0  # degrees
-TARGET_DROP = 0.015  # no condition may lose more than 1.5 points against plain MNIST
+from bench import harness
+from demo.reading import DigitClassifier
+from tests.support.robustness import STRESS, TARGET_DROP, evaluate
 
 
-def draw(
-    digit: np.ndarray,
-    rng: np.random.Generator,
-    side: int = DIGIT_SIDE,
-    stroke: int = 0,
-    rotation: float = 0.0,
-    corner: bool = False,
-) -> np.ndarray:
-    """A 28x28 MNIST digit drawn as black ink on an opaque white RGBA canvas.
-
-    stroke > 0 thickens the ink by that many canvas pixels on each side (dilation),
-    stroke < 0 thins it; rotation turns the digit (degrees, counter-clockwise);
-    corner places the digit's frame against a random corner of the canvas.
-    """
-    ink = drawn_ink(digit, side, stroke, rotation)
-    if corner:
-        top, left = rng.choice([0, CANVAS_SIZE - side], size=2)
-    else:
-        top, left = (CANVAS_SIZE - side) // 2, (CANVAS_SIZE - side) // 2
-    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    canvas[top : top + side, left : left + side, :3][ink] = 0
-    return canvas
-
-
-def drawn_ink(digit: np.ndarray, side: int, stroke: int = 0, rotation: float = 0.0) -> np.ndarray:
-    """Where a 28x28 MNIST digit leaves ink when drawn `side` px wide: (side, side) bool.
-
-    Enlarged with bilinear interpolation and cut at half intensity: hard-edged ink, as
-    the Sketchpad draws it. `stroke` and `rotation` are as for draw().
-    """
-    image = Image.fromarray(digit)
-    if rotation:
-        image = image.rotate(rotation, resample=Image.Resampling.BILINEAR)
-    enlarged = image.resize((side, side), Image.Resampling.BILINEAR)
-    ink = Image.fromarray(((np.asarray(enlarged) >= 128) * 255).astype(np.uint8))
-    if stroke:
-        size = 2 * abs(stroke) + 1
-        ink = ink.filter(ImageFilter.MaxFilter(size) if stroke > 0 else ImageFilter.MinFilter(size))
-    return np.asarray(ink) > 0
-
-
-# At DIGIT_SIDE, MNIST's median stroke (1.9 of 28 px) is drawn 16 px wide.
-Condition = Callable[[np.ndarray, np.random.Generator], np.ndarray]
-CONDITIONS: dict[str, Condition] = {
-    "drawn, centred (16 px strokes)": lambda d, rng: draw(d, rng),
-    "thin pen (eroded 3 px: 10 px)": lambda d, rng: draw(d, rng, stroke=-3),
-    "app's brush (dilated 7 px: 30 px)": lambda d, rng: draw(d, rng, stroke=7),
-    f"rotated up to {MAX_ROTATION:g} deg": lambda d, rng: draw(
-        d, rng, rotation=rng.uniform(-MAX_ROTATION, MAX_ROTATION)
-    ),
-    "small, in a corner": lambda d, rng: draw(d, rng, side=CANVAS_SIZE // 3, corner=True),
-}
-# Harsher than drawing: erosion breaks MNIST's thinnest strokes apart, and dilation
-# closes its small loops, which a person drawing with a wide brush draws larger.
-# Reported, outside the target.
-STRESS: dict[str, Condition] = {
-    "stress: eroded 4 px (8 px)": lambda d, rng: draw(d, rng, stroke=-4),
-    "stress: dilated 10 px (36 px)": lambda d, rng: draw(d, rng, stroke=10),
-}
-
-
-def evaluate(
-    classifier: DigitClassifier, images: np.ndarray, labels: np.ndarray, seed: int = 0
-) -> dict[str, float]:
-    """Accuracy on plain MNIST and under each condition."""
-    size, box = classifier.contract.image_size, classifier.contract.digit_box
-    results = {"plain MNIST (28x28)": accuracy(classifier, list(images / 255.0), labels)}
-    for name, make in {**CONDITIONS, **STRESS}.items():
-        rng = np.random.default_rng(seed)
-        inputs = [to_model_input(make(d, rng), size, box) for d in images]
-        results[name] = accuracy(classifier, inputs, labels)
-    return results
-
-
-def accuracy(
-    classifier: DigitClassifier, inputs: list[np.ndarray | None], labels: np.ndarray
-) -> float:
-    """Share of correct predictions; an input the demo found no ink in counts as wrong."""
-    found = [i for i, x in enumerate(inputs) if x is not None]
-    predictions = np.full(len(inputs), -1)
-    if found:
-        batch = np.stack([inputs[i] for i in found])
-        predictions[found] = classifier.probabilities(batch).argmax(1)
-    return float((predictions == labels).mean())
+def robustness(
+    classifier: DigitClassifier, images: np.ndarray, labels: np.ndarray
+) -> harness.Table:
+    """Accuracy per drawing condition, against plain MNIST, flagged past TARGET_DROP."""
+    results = evaluate(classifier, images, labels)
+    plain = next(iter(results.values()))
+    table = harness.Table("", ["condition", "accuracy", "vs plain"])
+    for name, value in results.items():
+        over = plain - value > TARGET_DROP and name not in STRESS
+        flag = ["over the 1.5-point target"] if over else []
+        table.add(name, f"{100 * value:.2f}%", f"{100 * (value - plain):+.2f}", *flag)
+    return table
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument("--images", type=int, default=10_000)
-    parser.add_argument("--model", type=Path, default=REPO / "demo" / "model.onnx")
-    args = parser.parse_args()
-
-    images, labels = read_split(args.data_dir, train=False)
-    images, labels = images[: args.images], labels[: args.images]
-    classifier = DigitClassifier.load(args.model)
+    args = harness.parser(__doc__, "data_dir", "model", "images").parse_args()
+    images, labels = harness.mnist_test(args.data_dir, args.images)
+    classifier = harness.load_classifier(args.model)
     print(f"{args.model.name}: {classifier.describe()}; {len(images):,} MNIST test digits")
-    results = evaluate(classifier, images, labels)
-    plain = next(iter(results.values()))
-    print(f"{'condition':<36} {'accuracy':>9} {'vs plain':>9}")
-    for name, value in results.items():
-        over = plain - value > TARGET_DROP and name not in STRESS
-        flag = "  over the 1.5-point target" if over else ""
-        print(f"{name:<36} {100 * value:>8.2f}% {100 * (value - plain):>+8.2f}{flag}")
+    harness.show(robustness(classifier, images, labels))
 
 
 if __name__ == "__main__":

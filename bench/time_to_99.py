@@ -1,8 +1,8 @@
 """Time to 99%, as a ratio to one epoch of the seed recipe timed in the same run.
 
-    python bench/time_to_99.py --data-dir ../shared/mnist                  # 5 seeds, CPU
-    python bench/time_to_99.py --data-dir ../shared/mnist --device cuda    # graph and eager
-    python bench/time_to_99.py --data-dir ../shared/mnist --set epochs=3 --set lr=0.01
+    python -m bench.time_to_99 --data-dir ../shared/mnist                  # 5 seeds, CPU
+    python -m bench.time_to_99 --data-dir ../shared/mnist --device cuda    # graph and eager
+    python -m bench.time_to_99 --data-dir ../shared/mnist --set epochs=3 --set lr=0.01
 
 For each seed: one epoch of the `seed` recipe (batch 64, SGD) is timed, the
 yardstick of how fast the machine is just then; the recipe (default: fast) then
@@ -27,19 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lenet.data import Split, load_split  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.recipes import RECIPES, ConfigError, TrainConfig, resolve_config  # noqa: E402
-from lenet.training import (  # noqa: E402
+from bench import harness
+from lenet.data import Split, load_split
+from lenet.recipes import RECIPES, ConfigError, TrainConfig, resolve_config
+from lenet.training import (
     fit,
     select_device,
     split_training,
@@ -69,13 +66,14 @@ def time_to_target(
     data_dir: Path, test: Split, device: torch.device, config: TrainConfig, cuda_graph: bool
 ) -> tuple[float | None, int | None, float, float, float | None]:
     """(seconds to TARGET or None, the epoch it was reached in, its accuracy, load seconds,
-    the seconds of the CUDA graph's warm-up and capture, or None)."""
+    the seconds of the CUDA graph's warm-up and capture, or None without a graph)."""
     synchronize(device)
     started = time.perf_counter()
     train, validation = split_training(load_split(data_dir, True, device, download=False), config)
     synchronize(device)
     load_seconds = time.perf_counter() - started
-    clock, reached, accuracy, capture = load_seconds, None, 0.0, None
+    clock, reached, accuracy = load_seconds, None, 0.0
+    captures: list[float] = []  # fit's on_capture: once, after the capturing epoch
 
     def on_epoch(row: dict) -> None:
         nonlocal clock, reached, accuracy
@@ -84,10 +82,6 @@ def time_to_target(
             accuracy = row["test_accuracy"]
             if accuracy >= TARGET:
                 reached = row["epoch"]
-
-    def on_capture(seconds: float) -> None:
-        nonlocal capture
-        capture = seconds
 
     with tempfile.TemporaryDirectory() as run_dir:
         fit(
@@ -99,8 +93,9 @@ def time_to_target(
             on_epoch=on_epoch,
             show_progress=False,
             cuda_graph=cuda_graph,
-            on_capture=on_capture,
+            on_capture=captures.append,
         )
+    capture = captures[0] if captures else None
     return (clock if reached else None), reached, accuracy, load_seconds, capture
 
 
@@ -120,74 +115,57 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument("--recipe", default="fast", choices=list(RECIPES))
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE", help="change a setting"
-    )
-    parser.add_argument(
-        "--cuda-graph",
-        action=argparse.BooleanOptionalAction,
-        help="time the recipe with CUDA graphs, beside eager steps (default: on CUDA)",
-    )
-    args = parser.parse_args()
-    try:
-        changes = dict(parse_setting(text) for text in args.set)
-        resolve_config(args.recipe, changes)
-        device = select_device(args.device)
-        graph = use_cuda_graph(args.cuda_graph, device)
-    except (ConfigError, ValueError) as exc:
-        parser.error(str(exc))
-
-    modes = [("graph", True), ("eager", False)] if graph else [("eager", False)]
-    training_images = load_split(args.data_dir, True, device, download=False)
-    test = load_split(args.data_dir, False, device, download=False)
+def time_to_99(
+    data_dir: Path,
+    recipe: str,
+    changes: dict,
+    device: torch.device,
+    seeds: list[int],
+    cuda_graph: bool = False,
+) -> harness.Table:
+    """For each seed, the yardstick epoch and the recipe's time to TARGET, and their ratio;
+    with `cuda_graph` (CUDA only), the recipe trained with graphs and eagerly, side by side."""
+    modes = [("graph", True), ("eager", False)] if cuda_graph else [("eager", False)]
+    training_images = load_split(data_dir, True, device, download=False)
+    test = load_split(data_dir, False, device, download=False)
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     changed = "".join(f", {key}={value}" for key, value in changes.items())
-    print(
-        f"{args.recipe} recipe{changed} on {device} ({name}), torch {torch.__version__}, "
+    title = (
+        f"{recipe} recipe{changed} on {device} ({name}), torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, no compile; target {100 * TARGET:.0f}% within "
         f"{RATIO_TARGET} seed-recipe epochs"
-        + (f", and within {GPU_TARGET_SECONDS} s with CUDA graphs" if graph else "")
+        + (f", and within {GPU_TARGET_SECONDS} s with CUDA graphs" if cuda_graph else "")
     )
-    print(
-        "seed   seed epoch s   steps   time to 99% s   (of it loading)   (of it capture)   "
-        "epochs   accuracy   ratio"
-    )
+    columns = ["seed", "seed epoch s", "steps", "time to 99% s", "(of it loading)"]
+    columns += ["(of it capture)", "epochs", "accuracy", "ratio"]
+    table = harness.Table(title, columns)
     times: dict[str, list[float]] = {mode: [] for mode, _ in modes}  # of the seeds that reached
     ratios: dict[str, list[float]] = {mode: [] for mode, _ in modes}
-    for seed in args.seeds:
+    for seed in seeds:
         yardstick = seed_epoch_seconds(training_images, device, seed)
-        config = resolve_config(args.recipe, {**changes, "seed": seed})
-        for i, (mode, cuda_graph) in enumerate(modes):
+        config = resolve_config(recipe, {**changes, "seed": seed})
+        for i, (mode, graph) in enumerate(modes):
             seconds, epochs, accuracy, load, capture = time_to_target(
-                args.data_dir, test, device, config, cuda_graph
+                data_dir, test, device, config, graph
             )
-            captured = "-" if capture is None else f"{capture:.2f}"
-            if seconds is None:
-                reached = f"{'not reached':>13}   {load:15.2f}   {captured:>15}   {'-':>6}   "
-                reached += f"{100 * accuracy:7.2f}%   {'-':>5}"
-            else:
+            if seconds is not None:
                 times[mode].append(seconds)
                 ratios[mode].append(seconds / yardstick)
-                reached = (
-                    f"{seconds:13.2f}   {load:15.2f}   {captured:>15}   {epochs:>6}   "
-                    f"{100 * accuracy:7.2f}%   {ratios[mode][-1]:5.2f}"
-                )
-            first = f"{seed:>4}   {yardstick:12.2f}" if i == 0 else " " * 19
-            print(f"{first}   {mode:>5}   {reached}", flush=True)
+            table.add(
+                seed if i == 0 else "",
+                f"{yardstick:.2f}" if i == 0 else "",
+                mode,
+                "not reached" if seconds is None else f"{seconds:.2f}",
+                f"{load:.2f}",
+                "-" if capture is None else f"{capture:.2f}",
+                "-" if seconds is None else epochs,
+                f"{100 * accuracy:.2f}%",
+                "-" if seconds is None else f"{ratios[mode][-1]:.2f}",
+            )
     for mode, _ in modes:
         met = sum(ratio <= RATIO_TARGET for ratio in ratios[mode])
-        summary = (
-            f"{mode}: {met} of {len(args.seeds)} seeds reached {100 * TARGET:.0f}% within "
-            f"{RATIO_TARGET}"
-        )
+        summary = f"{mode}: {met} of {len(seeds)} seeds reached {100 * TARGET:.0f}% within "
+        summary += f"{RATIO_TARGET}"
         if ratios[mode]:
             summary += (
                 f"; ratio median {statistics.median(ratios[mode]):.2f}, worst "
@@ -196,9 +174,36 @@ def main() -> None:
                 f"(of the {len(ratios[mode])} that reached it)"
             )
         if mode == "graph":
-            fast_enough = sum(t <= GPU_TARGET_SECONDS for t in times[mode])
-            summary += f"; {fast_enough} of {len(args.seeds)} within {GPU_TARGET_SECONDS} s"
-        print(summary)
+            fast = sum(t <= GPU_TARGET_SECONDS for t in times[mode])
+            summary += f"; {fast} of {len(seeds)} within {GPU_TARGET_SECONDS} s"
+        table.notes.append(summary)
+    return table
+
+
+def main() -> None:
+    parser = harness.parser(__doc__, "data_dir", "device")
+    parser.add_argument(
+        "--cuda-graph",
+        action=argparse.BooleanOptionalAction,
+        help="time the recipe with CUDA graphs, beside eager steps (default: on CUDA)",
+    )
+    parser.add_argument("--recipe", default="fast", choices=list(RECIPES))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="change a setting"
+    )
+    args = parser.parse_args()
+    try:
+        changes = dict(parse_setting(text) for text in args.set)
+        resolve_config(args.recipe, changes)
+        device = select_device(args.device)
+    except (ConfigError, ValueError) as exc:
+        parser.error(str(exc))
+    try:
+        graph = use_cuda_graph(args.cuda_graph, device)
+    except ValueError as exc:
+        parser.error(f"--cuda-graph: {exc}")
+    harness.show(time_to_99(args.data_dir, args.recipe, changes, device, args.seeds, graph))
 
 
 if __name__ == "__main__":

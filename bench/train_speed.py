@@ -1,7 +1,7 @@
 """Training speed: the seed's DataLoader pipeline against train.py's path, side by side.
 
-    python bench/train_speed.py --data-dir ../shared/mnist            # 10 epochs each
-    python bench/train_speed.py --data-dir ../shared/mnist --epochs 2  # a quick look
+    python -m bench.train_speed --data-dir ../shared/mnist            # 10 epochs each
+    python -m bench.train_speed --data-dir ../shared/mnist --epochs 2  # a quick look
 
 Both train the same LeNet-5 with the same hyperparameters (the seed recipe:
 batch 64, SGD lr 0.01, momentum 0.5) from the same initial weights. Epochs
@@ -18,30 +18,20 @@ test accuracy of each after every epoch.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lenet.contract import MNIST_MEAN, MNIST_STD  # noqa: E402
-from lenet.data import load_mnist  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.model import LeNet5  # noqa: E402
-from lenet.recipes import RECIPES  # noqa: E402
-from lenet.training import (  # noqa: E402
-    evaluate,
-    make_optimizer,
-    place_model,
-    select_device,
-    train_epoch,
-)
+from bench import harness
+from lenet.contract import MNIST_MEAN, MNIST_STD
+from lenet.data import load_mnist
+from lenet.model import LeNet5
+from lenet.recipes import RECIPES
+from lenet.training import evaluate, make_optimizer, place_model, select_device, train_epoch
 
 
 class SeedLeNet5(LeNet5):
@@ -65,18 +55,10 @@ def seed_epoch(model, optimizer, loader, device) -> None:
         optimizer.step()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--device", default="auto")
-    args = parser.parse_args()
-
+def train_speed(data_dir: Path, epochs: int, device: torch.device) -> harness.Table:
+    """Seconds per epoch of both pipelines, epochs alternating, and their test accuracy."""
     from torchvision import datasets, transforms
 
-    device = select_device(args.device)
     config = RECIPES["seed"]
     torch.manual_seed(config.seed)
     seed_model = SeedLeNet5().to(device)
@@ -86,11 +68,11 @@ def main() -> None:
     pipeline = transforms.Compose(
         [transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))]
     )
-    dataset = datasets.MNIST(str(args.data_dir), train=True, download=False, transform=pipeline)
+    dataset = datasets.MNIST(str(data_dir), train=True, download=False, transform=pipeline)
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=config.batch_size, shuffle=True, num_workers=0
     )
-    train, test = load_mnist(args.data_dir, device, download=False)
+    train, test = load_mnist(data_dir, device, download=False)
     generator = torch.Generator().manual_seed(config.seed)
     steps = len(loader)
     seed_opt = torch.optim.SGD(seed_model.parameters(), lr=config.lr, momentum=config.momentum)
@@ -98,13 +80,13 @@ def main() -> None:
     seed_test = copy.copy(test)  # the seed model sees normalized test images
     seed_test.images = (test.images - MNIST_MEAN) / MNIST_STD
 
-    print(
+    title = (
         f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"batch {config.batch_size}, SGD lr {config.lr} momentum {config.momentum}"
     )
-    print("epoch   seed s   ours s   speed-up   seed acc   ours acc")
+    table = harness.Table(title, ["epoch", "seed s", "ours s", "speed-up", "seed acc", "ours acc"])
     seed_times, our_times = [], []
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         seed_epoch(seed_model, seed_opt, loader, device)
         if device.type == "cuda":
@@ -115,14 +97,16 @@ def main() -> None:
         our_times.append(time.perf_counter() - start)
         seed_acc = evaluate(seed_model, seed_test)["accuracy"]
         our_acc = evaluate(our_model, test)["accuracy"]
-        print(
-            f"{epoch:>5}  {seed_times[-1]:>7.2f}  {our_times[-1]:>7.2f}  "
-            f"{seed_times[-1] / our_times[-1]:>8.2f}x  {100 * seed_acc:>8.2f}%  "
-            f"{100 * our_acc:>8.2f}%",
-            flush=True,
+        table.add(
+            epoch,
+            f"{seed_times[-1]:.2f}",
+            f"{our_times[-1]:.2f}",
+            f"{seed_times[-1] / our_times[-1]:.2f}x",
+            f"{100 * seed_acc:.2f}%",
+            f"{100 * our_acc:.2f}%",
         )
     seed_median, our_median = statistics.median(seed_times), statistics.median(our_times)
-    print(
+    table.notes.append(
         f"median seconds per epoch: seed {seed_median:.2f}, ours {our_median:.2f}; "
         f"speed-up {seed_median / our_median:.2f}x (per-epoch range "
         f"{min(s / o for s, o in zip(seed_times, our_times, strict=True)):.2f}x-"
@@ -130,6 +114,12 @@ def main() -> None:
         f"final accuracy seed {100 * seed_acc:.2f}%, ours {100 * our_acc:.2f}% "
         f"(difference {100 * (our_acc - seed_acc):+.2f} points)"
     )
+    return table
+
+
+def main() -> None:
+    args = harness.parser(__doc__, "data_dir", "device", "epochs").parse_args()
+    harness.show(train_speed(args.data_dir, args.epochs, select_device(args.device)))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What one training step costs, per image, under each way of running it, side by side.
 
-    python bench/train_step.py --data-dir ../shared/mnist              # CPU variants
-    python bench/train_step.py --data-dir ../shared/mnist --compile    # and torch.compile
+    python -m bench.train_step --data-dir ../shared/mnist              # CPU variants
+    python -m bench.train_step --data-dir ../shared/mnist --compile    # and torch.compile
 
 The levers of issue 14 on the `fast` recipe's step (its batch size, dropout, AdamW and
 label smoothing), on real MNIST batches: memory format (NCHW or channels-last),
@@ -17,24 +17,19 @@ run.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from lenet.data import load_split  # noqa: E402
-from lenet.mnist_files import DEFAULT_DATA_DIR  # noqa: E402
-from lenet.model import build_model  # noqa: E402
-from lenet.recipes import RECIPES  # noqa: E402
-from lenet.training import make_optimizer, place_model  # noqa: E402
+from bench import harness
+from lenet.data import load_split
+from lenet.model import build_model
+from lenet.recipes import RECIPES
+from lenet.training import make_optimizer, place_model, step_loss
 
 IMAGES_PER_TURN = 12_800
 
@@ -123,9 +118,8 @@ class Stepper:
             y = self.labels[self.position : self.position + batch]
             self.position += batch
             self.optimizer.zero_grad(set_to_none=True)
-            with autocast:
-                logits = self.model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.config.label_smoothing)
+            with autocast:  # train.py's loss on this batch: cross-entropy, label smoothing
+                loss = step_loss(self.model, x, y, self.config)
             loss.backward()
             self.optimizer.step()
         seconds = time.perf_counter() - started
@@ -133,39 +127,44 @@ class Stepper:
         return seconds / (steps * batch) * 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: data/ in the repo"
-    )
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--compile", action="store_true", help="add torch.compile's variant")
-    args = parser.parse_args()
-
-    train = load_split(args.data_dir, True, "cpu", download=False)
-    if args.compile:
+def train_step(data_dir: Path, rounds: int, compile_too: bool) -> harness.Table:
+    """Each variant's median microseconds per image over `rounds` turns, and its ratio."""
+    train = load_split(data_dir, True, "cpu", download=False)
+    if compile_too:
         from torch._inductor import config as inductor
 
         inductor.force_disable_caches = True  # a first run's compile
-    variants = VARIANTS + ([Variant("  the same, torch.compile", compiled=True)] * args.compile)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.rounds} rounds")
+    variants = VARIANTS + ([Variant("  the same, torch.compile", compiled=True)] * compile_too)
+    title = f"torch {torch.__version__}, {torch.get_num_threads()} threads, {rounds} rounds"
     steppers = [Stepper(v, train.images, train.labels) for v in variants]
     for stepper in steppers:
         stepper.run(2048)  # warm-up: first-call allocations, oneDNN's kernel choice
     times: list[list[float]] = [[] for _ in steppers]
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for stepper, row in zip(steppers, times, strict=True):
             row.append(stepper.run(IMAGES_PER_TURN))
     base = statistics.median(times[0])
-    print(f"{'variant':46s}  us/image  vs seed step  s per 55,000-image epoch")
+    columns = ["variant", "us/image", "vs seed step", "s per 55,000-image epoch"]
+    table = harness.Table(title, columns)
     for stepper, row in zip(steppers, times, strict=True):
         median = statistics.median(row)
-        print(
-            f"{stepper.variant.name:46s}  {median:8.1f}  {median / base:11.2f}  "
-            f"{median * 55_000 / 1e6:10.2f}"
+        compiled = stepper.compile_seconds
+        note = [] if compiled is None else [f"(compiling took {compiled:.1f} s)"]
+        table.add(
+            stepper.variant.name,
+            f"{median:.1f}",
+            f"{median / base:.2f}",
+            f"{median * 55_000 / 1e6:.2f}",
+            *note,
         )
-        if stepper.compile_seconds is not None:
-            print(f"{'':46s}  (compiling took {stepper.compile_seconds:.1f} s)")
+    return table
+
+
+def main() -> None:
+    parser = harness.parser(__doc__, "data_dir", "rounds")
+    parser.add_argument("--compile", action="store_true", help="add torch.compile's variant")
+    args = parser.parse_args()
+    harness.show(train_step(args.data_dir, args.rounds, args.compile))
 
 
 if __name__ == "__main__":

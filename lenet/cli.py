@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from lenet.mnist_files import DEFAULT_DATA_DIR
+
 # What to do about a DataError (MNIST missing or damaged), in the words of the command line.
 DATA_DIR_HINT = "pass --data-dir pointing at a folder that holds MNIST/raw"
 
@@ -30,3 +32,16 @@ def die(message: str, status: int = 1) -> NoReturn:
 def flag(setting: str) -> str:
     """The flag that sets a setting: `lr` is --lr, `batch_size` is --batch-size."""
     return "--" + setting.replace("_", "-")
+
+
+def add_data_options(parser: argparse.ArgumentParser, use: str) -> None:
+    """--data-dir and --no-download, whose help says what MNIST is for (`use`)."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"folder holding MNIST/raw, {use}; downloaded there if missing (default: data/)",
+    )
+    parser.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading a missing MNIST"
+    )

@@ -1,8 +1,6 @@
-"""The seed's LeNet-5 (44,426 parameters) and how to rebuild it from a checkpoint."""
+"""The seed's LeNet-5 (44,426 parameters); `lenet.checkpoint` rebuilds a trained one."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
@@ -54,25 +52,3 @@ def build_model(config: dict | ModelConfig | None = None) -> LeNet5:
     if isinstance(config, dict):
         config = config_from_dict(ModelConfig, config)
     return LeNet5(config)
-
-
-def from_checkpoint(checkpoint: dict, calibrated: bool = True) -> LeNet5:
-    """The trained model a checkpoint holds, in eval mode.
-
-    `calibrated` divides the last layer by the temperature fitted at the end of training
-    (lenet/calibration.py), so the softmax of its logits is calibrated; this is the model
-    that export.py writes to ONNX.
-    """
-    model = build_model(checkpoint["model_config"])
-    model.load_state_dict(checkpoint["model"])
-    if calibrated:
-        temperature = checkpoint["test"]["calibration"]["temperature"]
-        with torch.no_grad():
-            model.fc3.weight.div_(temperature)
-            model.fc3.bias.div_(temperature)
-    return model.eval()
-
-
-def model_config_dict(model: LeNet5) -> dict:
-    """The dict form of a model's config, for checkpoints."""
-    return asdict(model.config)

@@ -5,13 +5,21 @@ The exported graph takes the contract's input (float32 (N, 1, 28, 28) in
 metadata_props carry the contract, the labels, the training metrics and
 recipe, the checkpoint's SHA-256, library versions and the parity figures,
 so the demo reads them from the file instead of retyping them.
+
+    exported = export_and_verify(checkpoint, sha256, images, labels)   # ParityError if not
+    exported.model                    # the file's bytes: checked, parity figures included
+
+The exported file is run the way the demo runs it: through the reading core's
+onnxruntime session (demo/reading/classifier.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,8 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from demo.reading.classifier import OPTIMIZATION_LEVELS, Optimization, ort_session, softmax
+from lenet.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, load_checkpoint
 from lenet.contract import (
     IMAGE_SIZE,
     INPUT_DOC,
@@ -33,6 +43,7 @@ from lenet.contract import (
     contract_metadata,
     identity_metadata,
 )
+from lenet.files import sha256_file
 from lenet.model import LeNet5
 
 # The newest opset that torch's exporter, onnxruntime's kernels and its
@@ -41,10 +52,49 @@ OPSET = 21
 PARITY_BATCH_SIZES = (1, 2, 7, 64, 1000, 10000)
 MAX_LOGIT_DIFF = 1e-4
 INT8_CALIBRATION_IMAGES = 1000  # training images whose activations set the int8 ranges
-OPTIMIZATION_LEVELS = {
-    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-    "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-}
+EVAL_BATCH = 1000
+# Verifying a file without its checkpoint: the accuracy measured against the one the file
+# states (rounded to 4 decimals there), with room for float32 kernels differing on a digit.
+ACCURACY_TOLERANCE = 5e-5
+
+
+class ParityError(ValueError):
+    """onnxruntime and torch disagree beyond the tolerance; `report` has the figures."""
+
+    def __init__(self, report: ParityReport) -> None:
+        super().__init__(
+            f"parity check failed (needs 100% agreement and max |logit diff| <= {MAX_LOGIT_DIFF:g})"
+        )
+        self.report = report
+
+
+@dataclass
+class Exported:
+    """An exported model that passed: its file's bytes and the parity figures it carries."""
+
+    model: bytes
+    parity: ParityReport
+
+
+def export_and_verify(
+    checkpoint: Checkpoint, checkpoint_sha256: str, images: np.ndarray, labels: np.ndarray
+) -> Exported:
+    """The calibrated model of a finished run as one checked ONNX file, its parity proven.
+
+    Exports the graph, runs onnxruntime against torch on `images` (parity; ParityError if
+    they disagree), then stamps the metadata, the parity figures with it, and runs the
+    ONNX checker on the final bytes. Nothing is written: the caller writes `model`.
+    """
+    model = checkpoint.network()  # the temperature folded into its last layer
+    proto = export_onnx(model)
+    report = check_parity(model, proto.SerializeToString(), images, labels)
+    if not report.ok:
+        raise ParityError(report)
+    metadata = model_metadata(checkpoint, checkpoint_sha256)
+    set_metadata(proto, {**metadata, "parity": json.dumps(report.summary())})
+    final = serialize(proto)
+    check_model(final)
+    return Exported(final, report)
 
 
 def export_onnx(model: LeNet5) -> onnx.ModelProto:
@@ -72,7 +122,7 @@ def export_onnx(model: LeNet5) -> onnx.ModelProto:
     return proto
 
 
-def model_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
+def model_metadata(checkpoint: Checkpoint, checkpoint_sha256: str) -> dict[str, str]:
     """All the file says about itself but the parity figures, which join once they pass."""
     return {
         **contract_metadata(),
@@ -82,23 +132,24 @@ def model_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[s
     }
 
 
-def training_metadata(checkpoint: dict[str, Any], checkpoint_sha256: str) -> dict[str, str]:
+def training_metadata(checkpoint: Checkpoint, checkpoint_sha256: str) -> dict[str, str]:
     """What the checkpoint says about how the model was trained and how well it does.
 
     The calibration's temperature is already folded into the exported weights; it is
     recorded with the rest of the fit (ECE before and after, the threshold).
     """
-    config = checkpoint["train_config"]
-    calibration = checkpoint["test"]["calibration"]
+    calibration, test = checkpoint.calibration, checkpoint.test
+    if calibration is None:
+        raise CheckpointError("the run has not been calibrated (it did not finish)")
     return {
         META_CONFIDENCE_THRESHOLD: f"{calibration['confidence_threshold']:.6f}",
         "calibration": json.dumps(calibration),
-        "test_accuracy": f"{checkpoint['test']['accuracy']:.4f}",
-        "test_loss": f"{checkpoint['test']['loss']:.6f}",
-        "per_class_recall": json.dumps(checkpoint["test"]["per_class_recall"]),
-        "recipe": config["recipe"],
-        "hyperparameters": json.dumps(config),
-        "epochs_trained": str(checkpoint["epoch"]),
+        "test_accuracy": f"{test['accuracy']:.4f}",
+        "test_loss": f"{test['loss']:.6f}",
+        "per_class_recall": json.dumps(test["per_class_recall"]),
+        "recipe": checkpoint.train_config.recipe,
+        "hyperparameters": json.dumps(dataclasses.asdict(checkpoint.train_config)),
+        "epochs_trained": str(checkpoint.epoch),
         "checkpoint_sha256": checkpoint_sha256,
     }
 
@@ -122,13 +173,9 @@ def set_metadata(proto: onnx.ModelProto, metadata: dict[str, str]) -> None:
     proto.doc_string = MODEL_DOC
 
 
-def session(model: bytes | str | Path, level: str = "all") -> ort.InferenceSession:
-    """A CPU inference session at the given graph optimization level ('all' or 'none')."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = OPTIMIZATION_LEVELS[level]
-    options.log_severity_level = 3  # errors only
-    source = str(model) if isinstance(model, Path) else model
-    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+def session(model: bytes | Path, level: Optimization = "all") -> ort.InferenceSession:
+    """A CPU inference session on all cores at the given graph optimization level."""
+    return ort_session(model, optimization=level)
 
 
 def run_batched(sess: ort.InferenceSession, images: np.ndarray, batch_size: int) -> np.ndarray:
@@ -139,11 +186,6 @@ def run_batched(sess: ort.InferenceSession, images: np.ndarray, batch_size: int)
             for i in range(0, len(images), batch_size)
         ]
     )
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 @dataclass
@@ -264,6 +306,78 @@ def graph_op_types(proto: onnx.ModelProto) -> set[str]:
 def batch_axis_is_dynamic(proto: onnx.ModelProto) -> bool:
     dim = proto.graph.input[0].type.tensor_type.shape.dim[0]
     return bool(dim.dim_param) and not dim.HasField("dim_value")
+
+
+def finished_checkpoint(path: Path) -> tuple[Checkpoint, Path]:
+    """The checkpoint of a finished run (one whose probabilities were calibrated), and its file."""
+    from lenet.checkpoint import resolve_checkpoint_path
+
+    path = resolve_checkpoint_path(path)
+    checkpoint = load_checkpoint(path)
+    if not checkpoint.finished:
+        raise CheckpointError(
+            f"{path} has not been calibrated (its run did not finish); "
+            f"finish it with python train.py --resume {path.parent}"
+        )
+    return checkpoint, path
+
+
+def newest_checkpoint(runs: Path) -> Path:
+    """The most recently written checkpoint of the run folders under `runs`."""
+    found = sorted(runs.glob(f"*/{CHECKPOINT_NAME}"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise CheckpointError(
+            f"no checkpoint under {runs}; train first (python train.py) or pass --checkpoint"
+        )
+    return found[-1]
+
+
+def checkpoint_with_sha256(runs: Path, sha256: str | None) -> Path | None:
+    """The checkpoint under `runs` whose bytes have this SHA-256 (the one a model came from)."""
+    return next((p for p in runs.glob(f"*/{CHECKPOINT_NAME}") if sha256_file(p) == sha256), None)
+
+
+def check_file(path: Path) -> dict[str, str]:
+    """The checks that need no data: the ONNX checker, the contract, no Dropout, a dynamic
+    batch axis. Returns the file's metadata; ValueError (or OSError) names what fails."""
+    if not path.is_file():
+        raise OSError(f"no model file at {path}")
+    try:
+        proto = check_model(path.read_bytes())
+    except Exception as exc:  # onnx's ValidationError, protobuf's DecodeError, ...
+        raise ValueError(f"{path} is not a valid ONNX model ({type(exc).__name__})") from None
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    problems = [
+        f"metadata {k!r} differs from lenet/contract.py" for k in contract_mismatches(metadata)
+    ]
+    if "Dropout" in graph_op_types(proto):
+        problems.append("the graph contains Dropout")
+    if not batch_axis_is_dynamic(proto):
+        problems.append("the batch axis is not dynamic")
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return metadata
+
+
+def claimed_accuracy(path: Path, metadata: dict[str, str]) -> float:
+    """The test accuracy the file's metadata states, or ValueError if there is none to check
+    against: a missing key, or a value that is not an accuracy (NaN passes no comparison)."""
+    text = metadata.get("test_accuracy")
+    if text is None:
+        raise ValueError(f"{path} states no test_accuracy in its metadata to check it against")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise ValueError(f"{path} states a test_accuracy of {text!r}, not an accuracy in [0, 1]")
+    return value
+
+
+def measured_accuracy(path: Path, images: np.ndarray, labels: np.ndarray) -> float:
+    """The model file's accuracy on `images`, run as the demo runs it."""
+    logits = run_batched(session(path), images, EVAL_BATCH)
+    return float((logits.argmax(1) == labels).mean())
 
 
 def quantize_int8(fp32_model: bytes, calibration_images: np.ndarray) -> bytes:

@@ -115,7 +115,7 @@ def zigzag(count: int, size: int, device: torch.device) -> torch.Tensor:
 def reframe(images: torch.Tensor, size: int = IMAGE_SIZE, box: int = DIGIT_BOX) -> torch.Tensor:
     """Scale each digit's ink box to fit `box` x `box` and centre its mass in `size` x `size`.
 
-    demo/preprocess.py crops a drawing to its ink, scales it (keeping its proportions) so
+    demo/reading/preprocess.py crops a drawing to its ink, scales it (keeping its proportions) so
     its longer side is `box`, and places its centre of mass at the centre of the field.
     `images` (N, 1, H, W) may be any size; an image with no ink comes back blank.
     """
@@ -146,7 +146,7 @@ def _frame_grid(images: torch.Tensor, size: int, box: int = DIGIT_BOX) -> torch.
     centre_col = torch.where(empty, (width - 1) / 2, centre_col)
 
     # Output pixel (i, j) samples input pixel centre + ((i, j) - field centre) / scale,
-    # the field centre being where demo/preprocess.py puts the centre of mass.
+    # the field centre being where demo/reading/preprocess.py puts the centre of mass.
     out = torch.arange(size, device=device, dtype=images.dtype)
     source_rows = (out.view(1, size, 1) - size / 2) / scale.view(n, 1, 1) + centre_row.view(n, 1, 1)
     source_cols = (out.view(1, 1, size) - size / 2) / scale.view(n, 1, 1) + centre_col.view(n, 1, 1)
@@ -158,3 +158,52 @@ def _frame_grid(images: torch.Tensor, size: int, box: int = DIGIT_BOX) -> torch.
         -1,
     )
     return torch.where(empty.view(n, 1, 1, 1), OUTSIDE, grid)
+
+
+# Pieces of digits, for reading numbers: the demo cuts a number's ink into candidate
+# digits and asks the model about each candidate, so it must say "not sure" to two digits
+# joined and to part of one (LeCun et al. 1998, section VII: a recognizer that rejects
+# what is not one whole digit is what makes recognition-driven segmentation work).
+PAIR_OVERLAP = (2, 14)  # px: a right digit pulled this far left into its neighbour's field
+HALF_CUT = (0.35, 0.65)
+PAIR_SHARE = 0.75  # a part is cut at this share of the digit's ink width
+
+
+def digit_fragments(digits: torch.Tensor, count: int) -> torch.Tensor:
+    """`count` non-digits (count, 1, 28, 28) made from `digits` (N, 1, 28, 28), framed:
+    PAIR_SHARE of them two digits side by side, touching or close, the rest a digit's left
+    or right part. Parts are fewer: some parts of digits are digits (the right half of an
+    8 is a 3), and those teach the network to doubt a real digit.
+    """
+    n, device = len(digits), digits.device
+    pairs = round(count * PAIR_SHARE)
+    parts = count - pairs
+    first = digits[torch.randint(n, (pairs,), device=device)]
+    second = digits[torch.randint(n, (pairs,), device=device)]
+    low, high = PAIR_OVERLAP
+    overlap = low + torch.rand(pairs, device=device) * (high - low)
+    wide = torch.cat([first, torch.zeros_like(first)], 3)  # (pairs, 1, 28, 56)
+    right = _shift_columns(torch.cat([torch.zeros_like(second), second], 3), -overlap)
+    joined = reframe(torch.maximum(wide, right))
+
+    whole = digits[torch.randint(n, (parts,), device=device)]
+    ink = whole[:, 0].amax(1) > INK_THRESHOLD  # (parts, W): columns with ink
+    cols = torch.arange(whole.shape[3], device=device, dtype=whole.dtype)
+    left = torch.where(ink, cols, float(whole.shape[3])).amin(1)
+    right_edge = torch.where(ink, cols, -1.0).amax(1)
+    share = HALF_CUT[0] + torch.rand(parts, device=device) * (HALF_CUT[1] - HALF_CUT[0])
+    cut = (left + share * (right_edge - left)).view(-1, 1, 1, 1)
+    keep_left = (torch.rand(parts, 1, 1, 1, device=device) < 0.5).float()
+    mask = keep_left * (cols < cut).float() + (1 - keep_left) * (cols >= cut).float()
+    return torch.cat([joined, reframe(whole * mask)])
+
+
+def _shift_columns(images: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """`images` moved right by `shift` px each (left when negative), by linear interpolation."""
+    n, _, height, width = images.shape
+    theta = torch.zeros(n, 2, 3, device=images.device, dtype=images.dtype)
+    theta[:, 0, 0] = 1
+    theta[:, 1, 1] = 1
+    theta[:, 0, 2] = -2 * shift / width  # grid units: the field spans 2 across
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

@@ -65,6 +65,11 @@ class TrainConfig:
     validation: int = 5000
     # Weight of the loss that pulls the output on non-digits toward uniform (lenet/outliers.py).
     outlier_exposure: float = 0.0
+    # Digits drawn as pen strokes (lenet/drawn.py) added to each batch, per MNIST digit.
+    drawn_digits: float = 0.0
+    # Share of the outliers that are pieces of the batch's digits: two joined, or part of
+    # one (lenet/outliers.py), so that the demo can tell a whole digit from a bad cut.
+    fragment_outliers: float = 0.0
 
     def __post_init__(self) -> None:
         """Raise ConfigError, naming the field, for a value that cannot train."""
@@ -78,10 +83,10 @@ class TrainConfig:
             )
         if not 0 < self.lr < float("inf"):  # also rejects NaN
             raise ConfigError("lr", f"must be a positive number, got {self.lr}")
-        for name in ("weight_decay", "outlier_exposure"):
+        for name in ("weight_decay", "outlier_exposure", "drawn_digits"):
             if not 0 <= getattr(self, name) < float("inf"):
                 raise ConfigError(name, f"must be a non-negative number, got {getattr(self, name)}")
-        for name in ("momentum", "label_smoothing"):
+        for name in ("momentum", "label_smoothing", "fragment_outliers"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(name, f"must be in [0, 1), got {getattr(self, name)}")
         for name, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):

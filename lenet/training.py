@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,13 @@ from tqdm import tqdm
 
 from lenet.augment import augment
 from lenet.calibration import calibrate
-from lenet.checkpoint import CHECKPOINT_NAME, CheckpointError, save_checkpoint
+from lenet.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, save_checkpoint
 from lenet.contract import LABELS
 from lenet.data import Split
+from lenet.drawn import drawn_digits
 from lenet.graph_step import StaticStep
-from lenet.model import LeNet5, build_model, model_config_dict
-from lenet.outliers import OUTLIER_SHARE, outlier_batch
+from lenet.model import LeNet5, build_model
+from lenet.outliers import OUTLIER_SHARE, digit_fragments, outlier_batch
 from lenet.recipes import TrainConfig
 
 NUM_CLASSES = len(LABELS)
@@ -180,9 +181,16 @@ def step_loss(
     network learns to spread its probability over shapes that are not digits.
     """
     digits = augment(x) if config.augment else x
+    if config.drawn_digits:
+        drawn, drawn_labels = drawn_digits(round(len(y) * config.drawn_digits), x.device)
+        digits, y = torch.cat([digits, drawn]), torch.cat([y, drawn_labels])
     if not config.outlier_exposure:
         return F.cross_entropy(model(digits), y, label_smoothing=config.label_smoothing)
-    outliers = outlier_batch(round(len(y) * OUTLIER_SHARE), x.device)
+    count = round(len(y) * OUTLIER_SHARE)
+    fragments = round(count * config.fragment_outliers)
+    outliers = torch.cat(
+        [outlier_batch(count - fragments, x.device), digit_fragments(digits, fragments)]
+    )
     logits = model(torch.cat([digits, outliers]))
     loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=config.label_smoothing)
     uniform = -F.log_softmax(logits[len(y) :], 1).mean()
@@ -210,29 +218,31 @@ class RunState:
     generator: torch.Generator  # the shuffling order, on the CPU
     history: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)  # the last evaluation
+    calibration: dict[str, float] | None = None  # once the last epoch is calibrated
     # The step replayed as a CUDA graph, or None for the eager loop; not saved: a resumed
     # run captures its own.
     static_step: StaticStep | None = None
 
-    def checkpoint(self) -> dict[str, Any]:
-        return {
-            "model_config": model_config_dict(self.model),
-            "model": self.model.state_dict(),
-            "train_config": asdict(self.config),
-            "epoch": len(self.history),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "rng": _rng_state(self.generator),
-            "history": self.history,
-            "test": self.result,
-        }
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            model_config=self.model.config,
+            model=self.model.state_dict(),
+            train_config=self.config,
+            epoch=len(self.history),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict() if self.scheduler is not None else None,
+            rng=_rng_state(self.generator),
+            history=self.history,
+            test=self.result,
+            calibration=self.calibration,
+        )
 
 
 def start_run(
     config: TrainConfig,
     device: torch.device,
     steps_per_epoch: int,
-    resume: dict[str, Any] | None = None,
+    resume: Checkpoint | None = None,
 ) -> RunState:
     """A fresh run seeded from `config.seed`, or the run `resume` (a checkpoint) left off.
 
@@ -246,17 +256,18 @@ def start_run(
     if resume is None:
         return run
     try:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
         if scheduler is not None:
-            scheduler.load_state_dict(resume["scheduler"])
-        _set_rng_state(resume["rng"], generator)
+            scheduler.load_state_dict(resume.scheduler)
+        _set_rng_state(resume.rng, generator)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         reason = " ".join(str(exc).split())
         raise CheckpointError(
             f"the checkpoint's optimizer, schedule or random state does not fit it ({reason})"
         ) from None
-    run.history, run.result = list(resume["history"]), resume["test"]
+    run.history, run.result = list(resume.history), resume.test
+    run.calibration = resume.calibration
     return run
 
 
@@ -266,7 +277,7 @@ def fit(
     validation: Split,
     test: Split,
     run_dir: str | Path,
-    resume: dict[str, Any] | None = None,
+    resume: Checkpoint | None = None,
     max_batches: int | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     show_progress: bool = True,
@@ -311,10 +322,10 @@ def fit(
             reported = True
             if on_capture is not None:
                 on_capture(seconds)
-    if "calibration" not in run.result:
-        run.result = {**run.result, "calibration": calibrate(run.model, validation, test)}
+    if run.calibration is None:
+        run.calibration = calibrate(run.model, validation, test)
         save_checkpoint(checkpoint_path, run.checkpoint())
-    return run.model, run.history, run.result
+    return run.model, run.history, {**run.result, "calibration": run.calibration}
 
 
 def run_epoch(
@@ -354,7 +365,7 @@ def run_epoch(
         "train_seconds": seconds,
     }
     run.history.append(row)
-    run.result = result
+    run.result, run.calibration = result, None  # a calibration is for the last epoch only
     return row
 
 

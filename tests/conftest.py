@@ -1,18 +1,20 @@
 """Shared fixtures: the real MNIST files, small real trainings, the scripts as a user runs
-them, the running app and Chromium."""
+them, the running app and Chromium. The helpers behind them are tests/support/."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import processes
+from tests.support.app import app_process
+from tests.support.paths import REPO
+
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", REPO.parent / "shared" / "mnist"))
 CLI_TIMEOUT_S = 600
 
@@ -22,14 +24,7 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess]:
     """Run a repo script (train.py, export.py) with the test interpreter; capture its output."""
 
     def run(*args: str, timeout: float = CLI_TIMEOUT_S, **popen) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            **popen,
-        )
+        return processes.run(args, timeout=timeout, **popen)
 
     return run
 
@@ -96,9 +91,7 @@ def small_run_copy(small_run, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def demo_app():
     """`python demo/app.py` on a free 127.0.0.1 port, shared by the client and browser tests:
-    its URL, process and log (bench/demo_server.py's RunningApp)."""
-    from bench.demo_server import app_process
-
+    its URL, process and log (tests/support/app.py's RunningApp)."""
     with app_process() as app:
         yield app
 
@@ -119,7 +112,7 @@ def playwright():
 @pytest.fixture(scope="session")
 def browser(playwright):
     """Debian's headless Chromium (Playwright cannot download its own browsers here)."""
-    from page_helpers import CHROMIUM_ARGS
+    from tests.support.page import CHROMIUM_ARGS
 
     executable = shutil.which("chromium")
     if executable is None:

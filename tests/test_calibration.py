@@ -11,7 +11,6 @@ from lenet.calibration import (
     fit_temperature,
 )
 from lenet.checkpoint import load_checkpoint
-from lenet.model import from_checkpoint
 
 
 def sampled(temperature: float, n: int = 5000, seed: int = 0):
@@ -46,18 +45,18 @@ def test_the_threshold_lets_the_confident_share_through():
 @pytest.mark.slow
 def test_a_real_run_is_calibrated_on_held_out_images(one_epoch_run, mnist):
     checkpoint = load_checkpoint(one_epoch_run)
-    calibration = checkpoint["test"]["calibration"]
-    assert calibration["validation_images"] == checkpoint["train_config"]["validation"]
+    calibration = checkpoint.calibration
+    assert calibration["validation_images"] == checkpoint.train_config.validation
     # Fitted on validation, measured on test: the fit must carry over.
     assert calibration["test_ece"] < 0.02
     assert calibration["test_ece"] < calibration["test_ece_before"]
     assert 0 < calibration["confidence_threshold"] < 1
-    assert calibration["test_selective_accuracy"] > checkpoint["test"]["accuracy"]
+    assert calibration["test_selective_accuracy"] > checkpoint.test["accuracy"]
 
     # The calibrated model is the trained one with its logits divided by T.
     _, test = mnist
     images = test.images[:500]
-    raw, calibrated = from_checkpoint(checkpoint, calibrated=False), from_checkpoint(checkpoint)
+    raw, calibrated = checkpoint.network(calibrated=False), checkpoint.network()
     with torch.no_grad():
         torch.testing.assert_close(
             calibrated(images), raw(images) / calibration["temperature"], rtol=1e-5, atol=1e-5

@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from demo_helpers import DEMO_DIR, SCREENSHOT_DIR
-from page_helpers import DESKTOP, expect_prediction, open_page, run_axe, serious
 from playwright.sync_api import expect
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import EMPTY_MESSAGE
+from demo.reading.answer import EMPTY_MESSAGE
+from tests.support.page import DESKTOP, expect_prediction, open_page, run_axe, serious
+from tests.support.paths import DEMO_DIR, SCREENSHOT_DIR
 
 pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 

@@ -1,6 +1,6 @@
 """The app in a real browser: headless Chromium, driven by Playwright, on a desktop.
 
-The strokes are the same polylines that make the example images (make_examples.py),
+The strokes are the same polylines that make the example images (demo/strokes.py),
 moved through point by point with the mouse button down, as a person draws. Each
 mouse move takes ~0.15 s with software WebGL, so strokes have a few dozen points.
 Screenshots go to runs/demo-browser/ (ignored by git). Phones are in test_demo_phone.py,
@@ -15,8 +15,16 @@ import re
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR, MNIST_BOX, SCREENSHOT_DIR, centre_of_mass, ink_extent
-from page_helpers import (
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from demo.app import OPENING_MESSAGE, UPLOAD_MESSAGE
+from demo.gradio_compat import UNREADABLE_MESSAGE
+from demo.reading.answer import EMPTY_MESSAGE, STRIP_GAP, VIEW_SCALE
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.strokes import number_strokes
+from tests.support.images import MNIST_BOX, centre_of_mass, ink_extent
+from tests.support.page import (
     DESKTOP,
     PREDICTION_TIMEOUT_MS,
     draw,
@@ -25,22 +33,7 @@ from page_helpers import (
     expect_prediction,
     open_page,
 )
-from PIL import Image
-from playwright.sync_api import Page, expect
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import (
-    BRUSH_RADIUS,
-    CANVAS_SIZE,
-    EMPTY_MESSAGE,
-    OPENING_MESSAGE,
-    STRIP_GAP,
-    UNREADABLE_MESSAGE,
-    UPLOAD_MESSAGE,
-    VIEW_SCALE,
-)
-from make_examples import number_strokes
+from tests.support.paths import DEMO_DIR, SCREENSHOT_DIR
 
 pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 

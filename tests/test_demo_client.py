@@ -11,28 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
-from bench.demo_server import sketch_of, sketchpad_value
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import (
-    BRUSH_RADIUS,
-    CANVAS_SIZE,
-    DOT_MESSAGE,
-    EMPTY_MESSAGE,
-    MAX_FILE_SIZE,
-    MAX_PIXELS,
-    MIN_DIGIT_EXTENT,
-    STRIP_GAP,
-    TOO_LARGE_MESSAGE,
-    UNREADABLE_MESSAGE,
-)
-from make_examples import number_strokes, render_strokes
+from demo.gradio_compat import TOO_LARGE_MESSAGE, UNREADABLE_MESSAGE
+from demo.reading.answer import DOT_MESSAGE, EMPTY_MESSAGE, MIN_DIGIT_EXTENT, STRIP_GAP
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.serving import MAX_FILE_SIZE, MAX_PIXELS
+from demo.strokes import number_strokes, render_strokes
+from tests.support.app import sketch_of, sketchpad_value
+from tests.support.paths import DEMO_DIR, MODEL_PATH
 
 
 @pytest.fixture(scope="module")

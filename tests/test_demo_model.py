@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, REPO, model_with_metadata
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from classifier import DigitClassifier, ModelError
-
+from demo.reading.classifier import DigitClassifier, ModelError
 from lenet.contract import contract_metadata
+from tests.support import processes
+from tests.support.images import model_with_metadata
+from tests.support.paths import DEMO_DIR, MODEL_PATH
 
 FORBIDDEN_IMPORTS = {"torch", "torchvision", "lenet"}
 
@@ -74,62 +71,92 @@ def test_app_start_up_fails_with_one_clear_line(tmp_path):
     }
     # All three at once: each pays gradio's import time.
     runs = {
-        expected: subprocess.Popen(
-            [sys.executable, str(DEMO_DIR / "app.py")],
-            env={**os.environ, "LENET_MODEL": str(path), "GRADIO_SERVER_PORT": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        expected: processes.start(
+            [DEMO_DIR / "app.py"], env={"LENET_MODEL": str(path), "GRADIO_SERVER_PORT": "1"}
         )
         for expected, path in models.items()
     }
     for expected, process in runs.items():
-        stdout, stderr = process.communicate(timeout=120)
-        assert process.returncode != 0
+        result = processes.finish(process, timeout=120)
+        stdout, stderr = result.stdout, result.stderr
+        assert result.returncode != 0
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), stderr
         assert expected in lines[0]
         assert "Traceback" not in stdout + stderr
 
 
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names of the modules a Python file imports (relative imports: '')."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("" if node.level else (node.module or "").split(".")[0])
+    return names
+
+
 def test_demo_code_does_not_import_torch_or_lenet():
-    for path in DEMO_DIR.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            assert not {name.split(".")[0] for name in names} & FORBIDDEN_IMPORTS, path
+    for path in DEMO_DIR.rglob("*.py"):
+        assert not imported_modules(path) & FORBIDDEN_IMPORTS, path
 
 
-TORCH_FREE_PREDICTION = """
+def test_only_the_page_and_the_adapter_import_gradio():
+    importers = {
+        str(path.relative_to(DEMO_DIR))
+        for path in DEMO_DIR.rglob("*.py")
+        if imported_modules(path) & {"gradio", "gradio_client"}
+    }
+    assert importers == {"app.py", "gradio_compat.py"}
+
+
+# The reading core, imported in a fresh interpreter where gradio and torch cannot be
+# imported at all, reads a drawing; which modules it loaded is checked too.
+READING_CORE_ALONE = """
 import json, sys
+from pathlib import Path
 for name in {forbidden!r}:
     sys.modules[name] = None  # any import of it now raises ImportError
-sys.path.insert(0, {demo!r})
 import numpy as np
 from PIL import Image
-import app
-from classifier import DigitClassifier
-classifier = DigitClassifier.load(app.DEFAULT_MODEL)
-scores, answer, view = app.classify(classifier, np.asarray(Image.open({example!r})))
-app.build_app(classifier)  # the whole page builds too
-print(json.dumps({{"top": max(scores, key=scores.get), "p": max(scores.values())}}))
+import reading
+classifier = reading.DigitClassifier.load(Path({model!r}))
+drawing = np.asarray(Image.open({example!r}))
+scores, _answer, _view, _table = reading.read_drawing(classifier, drawing)
+loaded = sorted(name for name, module in sys.modules.items() if module is not None)
+top = max(scores, key=scores.get)
+print(json.dumps({{"top": top, "p": scores[top], "loaded": loaded}}))
+"""
+# The whole Space (the page built too) where torch and lenet cannot be imported.
+TORCH_FREE_PAGE = """
+import sys
+for name in {forbidden!r}:
+    sys.modules[name] = None
+import app, reading
+app.build_app(reading.DigitClassifier.load(app.DEFAULT_MODEL))
+print("built")
 """
 
 
-def test_the_demo_predicts_where_torch_cannot_be_imported():
-    code = TORCH_FREE_PREDICTION.format(
-        forbidden=sorted(FORBIDDEN_IMPORTS),
-        demo=str(DEMO_DIR),
+def run_in_demo(code: str) -> str:
+    """`code` run by this interpreter in demo/, as the Space imports its modules; stdout."""
+    result = processes.run(["-c", code], cwd=DEMO_DIR, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_reading_core_reads_without_gradio_or_torch():
+    code = READING_CORE_ALONE.format(
+        forbidden=sorted(FORBIDDEN_IMPORTS | {"gradio", "gradio_client"}),
+        model=str(MODEL_PATH),
         example=str(DEMO_DIR / "examples" / "3.png"),
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    prediction = json.loads(result.stdout.strip().splitlines()[-1])
-    assert prediction["top"] == "3"
-    assert prediction["p"] > 0.9
+    result = json.loads(run_in_demo(code))
+    assert result["top"] == "3" and result["p"] > 0.9
+    loaded = {name.split(".")[0] for name in result["loaded"]}
+    assert not loaded & (FORBIDDEN_IMPORTS | {"gradio", "gradio_client", "fastapi"}), loaded
+
+
+def test_the_page_builds_where_torch_cannot_be_imported():
+    assert run_in_demo(TORCH_FREE_PAGE.format(forbidden=sorted(FORBIDDEN_IMPORTS))) == "built"

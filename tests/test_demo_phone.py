@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from demo_helpers import SCREENSHOT_DIR
-from page_helpers import (
+from playwright.sync_api import expect
+
+from demo.reading.answer import DOT_MESSAGE, EMPTY_MESSAGE
+from tests.support.page import (
     drawable_square,
     expect_brush_selected,
     expect_prediction,
@@ -20,11 +22,7 @@ from page_helpers import (
     stroke_points,
     touch,
 )
-from playwright.sync_api import expect
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import DOT_MESSAGE, EMPTY_MESSAGE
+from tests.support.paths import SCREENSHOT_DIR
 
 pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 

@@ -9,19 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH
 from gradio_client import Client, handle_file
 
-from bench.demo_server import app_process, sketch_of
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-import app as demo_app
-from classifier import DigitClassifier
+from demo import app as demo_app
+from demo import serving
+from demo.reading.classifier import DigitClassifier
+from tests.support import processes
+from tests.support.app import app_process, sketch_of
+from tests.support.paths import DEMO_DIR, MODEL_PATH
 
 STOP_TIMEOUT_S = 30
 START_TIMEOUT_S = 120
@@ -60,14 +57,8 @@ def test_a_busy_port_gets_one_line(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-        result = subprocess.run(
-            [sys.executable, str(DEMO_DIR / "app.py")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT_S,
-        )
+        env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+        result = processes.run([DEMO_DIR / "app.py"], env=env, timeout=START_TIMEOUT_S)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use (set GRADIO_SERVER_PORT)"
@@ -81,11 +72,11 @@ def test_a_busy_port_gets_one_line(tmp_path):
 )
 def test_the_concurrency_limit_follows_cpu_cores(monkeypatch, cores, expected):
     if cores is None:
-        monkeypatch.delenv(demo_app.CORES_ENV, raising=False)
+        monkeypatch.delenv(serving.CORES_ENV, raising=False)
     else:
-        monkeypatch.setenv(demo_app.CORES_ENV, cores)
+        monkeypatch.setenv(serving.CORES_ENV, cores)
     usable = len(os.sched_getaffinity(0))
-    assert demo_app.concurrency_limit() == (expected or usable)
+    assert serving.concurrency_limit() == (expected or usable)
     app = demo_app.build_app(DigitClassifier.load(MODEL_PATH))
     limits = {fn.concurrency_limit for fn in app.fns.values() if fn.concurrency_id == "model"}
     assert limits == {expected or usable}

@@ -1,30 +1,19 @@
 """export.py and the ONNX file it writes: parity with torch on real MNIST, metadata, refusals."""
 
+import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 
+from lenet import contract
 from lenet import onnx_export as ox
 from lenet.checkpoint import load_checkpoint
-from lenet.contract import (
-    INPUT_DOC,
-    INPUT_NAME,
-    LABELS,
-    MODEL_VERSION,
-    OUTPUT_DOC,
-    OUTPUT_NAME,
-    contract_metadata,
-    identity_metadata,
-)
 from lenet.files import sha256_file
-from lenet.model import from_checkpoint
+from tests.support.paths import MODEL_PATH
 
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED = REPO / "demo" / "model.onnx"
 # The tests that export a trained checkpoint: slow (a one-epoch training, then the parity
 # check on 10,000 images at six batch sizes).
 exports = pytest.mark.slow
@@ -51,7 +40,7 @@ def exported(one_epoch_run, mnist_dir, tmp_path_factory, run_cli):
 @pytest.fixture(scope="module")
 def torch_model(one_epoch_run):
     """The model export.py writes: calibrated (the temperature folded into the last layer)."""
-    return from_checkpoint(load_checkpoint(one_epoch_run))
+    return load_checkpoint(one_epoch_run).network()
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +81,8 @@ def test_batch_axis_is_dynamic(exported, test_arrays):
     assert ox.batch_axis_is_dynamic(proto)
     session = ort.InferenceSession(exported[0])
     for n in (1, 3, 100):
-        (logits,) = session.run([OUTPUT_NAME], {INPUT_NAME: test_arrays[0][:n]})
-        assert logits.shape == (n, len(LABELS))
+        (logits,) = session.run([contract.OUTPUT_NAME], {contract.INPUT_NAME: test_arrays[0][:n]})
+        assert logits.shape == (n, len(contract.LABELS))
 
 
 @exports
@@ -109,13 +98,13 @@ def test_graph_has_no_dropout_and_passes_the_checker(exported):
 @exports
 def test_metadata_round_trip(exported, one_epoch_run):
     meta = ort.InferenceSession(exported[0]).get_modelmeta().custom_metadata_map
-    assert {k: meta[k] for k in contract_metadata()} == contract_metadata()
-    assert json.loads(meta["labels"]) == list(LABELS)
+    assert {k: meta[k] for k in contract.contract_metadata()} == contract.contract_metadata()
+    assert json.loads(meta["labels"]) == list(contract.LABELS)
     checkpoint = load_checkpoint(one_epoch_run)
-    assert float(meta["test_accuracy"]) == pytest.approx(checkpoint["test"]["accuracy"], abs=1e-4)
-    assert float(meta["test_loss"]) == pytest.approx(checkpoint["test"]["loss"], abs=1e-6)
+    assert float(meta["test_accuracy"]) == pytest.approx(checkpoint.test["accuracy"], abs=1e-4)
+    assert float(meta["test_loss"]) == pytest.approx(checkpoint.test["loss"], abs=1e-6)
     assert meta["checkpoint_sha256"] == sha256_file(one_epoch_run / "checkpoint.pt")
-    assert json.loads(meta["hyperparameters"]) == checkpoint["train_config"]
+    assert json.loads(meta["hyperparameters"]) == dataclasses.asdict(checkpoint.train_config)
     assert meta["recipe"] == "seed"
     parity = json.loads(meta["parity"])
     assert parity["min_agreement"] == 1.0 and parity["max_logit_diff"] <= ox.MAX_LOGIT_DIFF
@@ -135,13 +124,13 @@ def test_the_file_follows_onnx_metadata_conventions(exported):
     assert (proto.producer_name, proto.producer_version) == ("pytorch", torch.__version__)
     for path in (fp32, int8):
         proto = onnx.load(path)
-        assert proto.model_version == MODEL_VERSION, path
-        assert [i.doc_string for i in proto.graph.input] == [INPUT_DOC], path
-        assert [o.doc_string for o in proto.graph.output] == [OUTPUT_DOC], path
+        assert proto.model_version == contract.MODEL_VERSION, path
+        assert [i.doc_string for i in proto.graph.input] == [contract.INPUT_DOC], path
+        assert [o.doc_string for o in proto.graph.output] == [contract.OUTPUT_DOC], path
         # onnxruntime reads them back as a runtime user would.
         meta = ort.InferenceSession(path).get_modelmeta()
-        assert meta.version == MODEL_VERSION
-        assert identity_metadata().items() <= meta.custom_metadata_map.items(), path
+        assert meta.version == contract.MODEL_VERSION
+        assert contract.identity_metadata().items() <= meta.custom_metadata_map.items(), path
 
 
 @exports
@@ -207,27 +196,23 @@ def test_verify_refuses_a_file_that_is_not_onnx(tmp_path, run_cli, one_line_erro
 
 
 @exports
-def test_failed_parity_leaves_no_model_file(
-    one_epoch_run, mnist_dir, tmp_path, monkeypatch, capsys
+def test_failed_parity_raises_with_its_figures_and_returns_no_model(
+    one_epoch_run, test_arrays, monkeypatch
 ):
-    import export
-
     monkeypatch.setattr(ox, "MAX_LOGIT_DIFF", 0.0)  # float32 kernels differ by ~1e-5
-    out = tmp_path / "model.onnx"
-    with pytest.raises(SystemExit) as exit_info:
-        export.main(
-            ["--checkpoint", str(one_epoch_run), "--out", str(out), "--data-dir", str(mnist_dir)]
-        )
-    assert exit_info.value.code == 1
-    assert "parity check failed" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+    checkpoint = load_checkpoint(one_epoch_run)
+    with pytest.raises(ox.ParityError, match="parity check failed") as error:
+        ox.export_and_verify(checkpoint, "0" * 64, *test_arrays)
+    report = error.value.report
+    assert not report.ok and report.images == 10_000
+    assert max(row.max_logit_diff for row in report.rows) > 0.0
 
 
 def test_shipped_model_matches_its_metadata(test_arrays):
-    assert SHIPPED.stat().st_size < 1_000_000
-    meta = ort.InferenceSession(SHIPPED).get_modelmeta().custom_metadata_map
+    assert MODEL_PATH.stat().st_size < 1_000_000
+    meta = ort.InferenceSession(MODEL_PATH).get_modelmeta().custom_metadata_map
     images, labels = test_arrays
-    logits = ox.run_batched(ox.session(SHIPPED), images, 1000)
+    logits = ox.run_batched(ox.session(MODEL_PATH), images, 1000)
     accuracy = float((logits.argmax(1) == labels).mean())
     assert accuracy == pytest.approx(float(meta["test_accuracy"]), abs=5e-5)
     assert ox.contract_mismatches(meta) == []

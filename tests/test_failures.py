@@ -11,19 +11,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import torch
-from demo_helpers import MODEL_PATH, model_with_metadata
 
 from lenet.checkpoint import CheckpointError, load_checkpoint
 from lenet.mnist_files import DataError, read_split, split_files
 from lenet.report import CONFUSION_NAME, CURVES_NAME, METRICS_NAME, REPORT_NAMES
+from tests.support import processes
+from tests.support.images import model_with_metadata
+from tests.support.paths import MODEL_PATH
 
-REPO = Path(__file__).resolve().parents[1]
 DISK_BYTES = 4 * 1024 * 1024  # the small disk: room for a run folder (~0.5 MB) and its filler
 LEFT_FOR_A_CHECKPOINT = 64 * 1024  # less than a checkpoint (~370 KB) needs
 LEFT_FOR_A_REPORT = 16 * 1024  # room for history.csv, not for curves.png (~35 KB)
@@ -62,7 +62,7 @@ TAMPERED: dict[str, tuple[Tamper, str]] = {
         "its model_config does not match the dropout rates in its train_config",
     ),
     "a calibration without a temperature": (
-        lambda c: c["test"]["calibration"].pop("temperature"),
+        lambda c: c["calibration"].pop("temperature"),
         "its calibration is not a positive temperature",
     ),
 }
@@ -347,14 +347,14 @@ def test_a_run_killed_before_its_report_is_finished_by_resume(
         (run_dir / name).unlink()
     if "calibration" in lost:  # killed before fit() calibrated and saved once more
         checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
-        del checkpoint["test"]["calibration"]
+        checkpoint["calibration"] = None
         torch.save(checkpoint, run_dir / "checkpoint.pt")
     result = run_cli("train.py", "--resume", str(run_dir), "--data-dir", str(mnist_dir))
     assert result.returncode == 0, result.stderr
     assert "epoch   1/1" not in result.stdout  # finished, not trained again
     assert all((run_dir / name).stat().st_size > 0 for name in REPORT_NAMES)
     checkpoint = load_checkpoint(run_dir)
-    assert checkpoint["epoch"] == 1 and "calibration" in checkpoint["test"]
+    assert checkpoint.epoch == 1 and checkpoint.finished
     # Once its report is written, the run is whole: a second --resume has nothing to do.
     assert "already has 1 of 1 epochs" in one_line_error(
         run_cli("train.py", "--resume", str(run_dir), "--data-dir", str(mnist_dir))
@@ -363,20 +363,5 @@ def test_a_run_killed_before_its_report_is_finished_by_resume(
 
 def run_together(runs: dict[str, list[str]]) -> list[subprocess.CompletedProcess]:
     """Run each script with its arguments at the same time; their results, in order."""
-    processes = {
-        script: subprocess.Popen(
-            [sys.executable, script, *args],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for script, args in runs.items()
-    }
-    results = []
-    for process in processes.values():
-        stdout, stderr = process.communicate(timeout=600)
-        results.append(
-            subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-        )
-    return results
+    started = [processes.start([script, *args]) for script, args in runs.items()]
+    return [processes.finish(process) for process in started]

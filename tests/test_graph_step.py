@@ -6,6 +6,7 @@ tensor's value on the host (what would wait for the GPU, or be frozen in a graph
 On a GPU (skipped without one): the graphs themselves.
 """
 
+import dataclasses
 import math
 
 import pytest
@@ -281,7 +282,9 @@ def test_an_interrupted_graph_run_resumes_on_cuda(mnist, tmp_path):
     one = resolve_config("seed", {"epochs": 1, "train_subset": 10_000})
     _fit(mnist, tmp_path, one, cuda_graph=True, name="split")
     checkpoint = load_checkpoint(tmp_path / "split")
-    checkpoint["train_config"]["epochs"] = 3  # continued, as train.py --resume --epochs 3
+    # continued, as train.py --resume --epochs 3
+    longer = dataclasses.replace(checkpoint.train_config, epochs=3)
+    checkpoint = dataclasses.replace(checkpoint, train_config=longer)
     for cuda_graph in (True, False):
         _, resumed, _, _ = _fit(
             mnist, tmp_path, config, cuda_graph, resume=checkpoint, name=f"resumed-{cuda_graph}"

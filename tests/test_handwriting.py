@@ -1,7 +1,8 @@
 """The shipped model on real handwriting from outside MNIST, and on scribbles, via the demo's path.
 
-bench/handwriting.py and bench/scribbles.py report the same on all 2,000 USPS digits and
-270 scribbles; here a sample keeps it quick, with floors a little under those figures.
+`python -m bench.handwriting` and `python -m bench.scribbles` report the same on all 2,000
+USPS digits and 270 scribbles; here a sample keeps it quick, with floors a little under
+those figures.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_helpers import MODEL_PATH
 
-from bench.handwriting import DEFAULT_USPS, FORMS, TARGET_FORMS, load_usps, read, summary
-from bench.scribbles import SHAPES, TARGET, confident_rate, scribbles
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from classifier import DigitClassifier
+from demo.reading.classifier import DigitClassifier
+from tests.support.handwriting import DEFAULT_USPS, FORMS, TARGET_FORMS, load_usps, read, summary
+from tests.support.paths import MODEL_PATH
+from tests.support.scribbles import SHAPES, TARGET, confident_rate, scribbles
 
 SAMPLE = 600  # USPS digits: every class is there (the file is not sorted by label)
 # Floors for the sample, under the full-set figures in BENCHMARKS.md.
@@ -56,7 +54,7 @@ def test_usps_digits_are_read_with_calibrated_confidence(classifier, usps, form)
 def test_scribbles_rarely_get_a_confident_digit(classifier):
     rates = confident_rate(classifier, scribbles(per_kind=12))
     assert list(rates) == [*SHAPES, "all"]
-    # Letters and signs: within the target (bench.scribbles.TARGET, 10%) kind by kind.
+    # Letters and signs: within the target (tests.support.scribbles.TARGET, 10%) kind by kind.
     for kind in ("X", "A", "M", "W", "#"):
         assert rates[kind][0] <= TARGET, (kind, rates[kind])
     # All kinds together the target is missed: 11.1% of the full set of 270 (spirals and

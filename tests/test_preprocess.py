@@ -1,4 +1,4 @@
-"""demo/preprocess.py on synthetic canvases: placement, size, strokes, image formats.
+"""demo/reading/preprocess.py on synthetic canvases: placement, size, strokes, image formats.
 
 Every canvas here is drawn the way the Sketchpad delivers it (opaque white, black
 ink, no anti-aliasing) unless the test is about another format.
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from demo_helpers import MNIST_BOX, MNIST_SIZE, centre_of_mass, ink_extent, mnist_test_set
 from PIL import Image
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-import preprocess
-from make_examples import DIGIT_STROKES, render_strokes
-from preprocess import ink_map, stroke_width, to_model_input
+from demo.reading import preprocess
+from demo.reading.preprocess import ink_map, stroke_width, to_model_input
+from demo.strokes import DIGIT_STROKES, render_strokes
+from tests.support.images import MNIST_BOX, MNIST_SIZE, centre_of_mass, ink_extent, mnist_test_set
 
 CANVAS = 400
 BRUSH = 30  # px, the app's stroke width on its 400 px canvas

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from demo_helpers import MODEL_PATH, mnist_test_set
 from PIL import Image
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import BRUSH_RADIUS, CANVAS_SIZE, VIEW_SCALE, classify
-from classifier import DigitClassifier
-from make_examples import DIGIT_STROKES, render_strokes
-from preprocess import to_model_input
+from demo.reading.answer import VIEW_SCALE, read_image
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.classifier import DigitClassifier
+from demo.reading.preprocess import to_model_input
+from demo.strokes import DIGIT_STROKES, render_strokes
+from tests.support.images import mnist_test_set
+from tests.support.paths import MODEL_PATH
 
 IMAGES = 2000
 ALLOWED_DROP = 0.01  # one accuracy point
@@ -71,7 +71,7 @@ def test_accuracy_on_canvas_stays_within_a_point_of_mnist(classifier, mnist_dir)
 def test_drawn_digits_are_recognized(classifier, width):
     """The example strokes, drawn thin, with the app's brush and thick, are read right."""
     for digit, strokes in DIGIT_STROKES.items():
-        scores, _answer, view = classify(
+        scores, _answer, view = read_image(
             classifier, np.asarray(render_strokes(strokes, CANVAS_SIZE, width))
         )
         assert max(scores, key=scores.get) == digit, (digit, scores)

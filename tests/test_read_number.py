@@ -1,8 +1,8 @@
-"""The Draw tab reading a whole number (app.read_drawing, demo/number.py) with the shipped
-model: synthetic numbers, a single digit read exactly as before, one batched model call,
-and a floor on MNIST test digits composed into numbers (bench/read_numbers.py).
+"""The Draw tab reading a whole number (read_drawing, demo/reading/number.py) with the
+shipped model: synthetic numbers, a single digit read exactly as before, one batched model
+call, and a floor on MNIST test digits composed into numbers (tests/support/numbers.py).
 
-Drawings are pen strokes (make_examples.py) rendered as the Sketchpad renders them:
+Drawings are pen strokes (demo/strokes.py) rendered as the Sketchpad renders them:
 black, the app's 30 px brush, the white 400 px canvas.
 """
 
@@ -13,26 +13,24 @@ import re
 
 import numpy as np
 import pytest
-from demo_helpers import DEMO_DIR, MODEL_PATH, mnist_test_set
+from PIL import Image
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from app import (
+from demo.reading.answer import (
     DOT_MESSAGE,
     EMPTY_MESSAGE,
     STRIP_GAP,
-    classify,
     number_verdict,
     read_drawing,
+    read_image,
 )
-from canvas import BRUSH_RADIUS, CANVAS_SIZE
-from classifier import DigitClassifier
-from make_examples import number_strokes, render_strokes
-from number import MAX_DIGITS, top_readings
-from PIL import Image
-
-from bench.read_numbers import evaluate_numbers
-from bench.scribbles import confident_rate, draw_tab_rate, scribbles
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.classifier import DigitClassifier
+from demo.reading.number import MAX_DIGITS, top_readings
+from demo.strokes import number_strokes, render_strokes
+from tests.support.images import mnist_test_set
+from tests.support.numbers import evaluate_numbers
+from tests.support.paths import DEMO_DIR, MODEL_PATH
+from tests.support.scribbles import confident_rate, draw_tab_rate, scribbles
 
 BRUSH = 2 * BRUSH_RADIUS
 SIZE = 28  # MNIST's side, as the shipped model's metadata states it
@@ -51,7 +49,7 @@ def classifier() -> DigitClassifier:
 
 
 def drawn(text: str, height: float, gap: float, width: int = BRUSH) -> np.ndarray:
-    """`text` written with the pen strokes of make_examples.py, as an RGBA canvas."""
+    """`text` written with the pen strokes of demo/strokes.py, as an RGBA canvas."""
     strokes = number_strokes(text, CANVAS_SIZE, height, gap, width)
     return np.asarray(render_strokes(strokes, CANVAS_SIZE, width).convert("RGBA"))
 
@@ -81,7 +79,7 @@ def test_top_readings_are_the_most_probable_strings():
 def test_one_digit_is_read_exactly_as_before(classifier, example):
     image = np.asarray(Image.open(example).convert("RGBA"))
     scores, answer, view, table = read_drawing(classifier, image)
-    alone = classify(classifier, image)
+    alone = read_image(classifier, image)
     assert (scores, answer) == alone[:2]
     assert np.array_equal(view, alone[2])
     assert table == ""

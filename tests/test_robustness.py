@@ -1,17 +1,15 @@
 """The shipped model on hand-drawn-like digits, through the demo's full preprocessing path.
 
-bench/robustness.py reports the same on all 10,000 test digits; here 1,000 keep it quick.
+`python -m bench.robustness` reports the same on all 10,000 test digits; here 1,000 keep it quick.
 """
 
 import numpy as np
 import pytest
-from demo_helpers import MODEL_PATH, mnist_test_set
 
-from bench.robustness import CONDITIONS, STRESS, TARGET_DROP, evaluate
-
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from classifier import DigitClassifier
+from demo.reading.classifier import DigitClassifier
+from tests.support.images import mnist_test_set
+from tests.support.paths import MODEL_PATH
+from tests.support.robustness import CONDITIONS, PLAIN, STRESS, TARGET_DROP, evaluate
 
 pytestmark = pytest.mark.slow  # 7 conditions x 1,000 digits through the demo's pipeline
 
@@ -31,6 +29,6 @@ def test_every_condition_is_measured(results):
 
 @pytest.mark.parametrize("condition", list(CONDITIONS))
 def test_no_condition_loses_more_than_the_target(results, condition):
-    plain = results["plain MNIST (28x28)"]
+    plain = results[PLAIN]
     assert plain >= 0.99  # the shipped model
     assert results[condition] >= plain - TARGET_DROP, (condition, results)

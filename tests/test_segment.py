@@ -3,7 +3,7 @@ synthetic drawings (a 4 or a 7 in several strokes, a 5 with its bar apart, a bro
 1 beside a 7, wide and narrow gaps, stray marks).
 
 Drawings are made as the Sketchpad makes them: black strokes of the app's 30 px brush
-on the white 400 px canvas, from make_examples.py's pen strokes.
+on the white 400 px canvas, from demo/strokes.py's pen strokes.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from collections import deque
 import numpy as np
 import pytest
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from make_examples import DIGIT_STROKES, number_strokes, render_strokes
-from preprocess import ink_map
-from segment import components, paint, split_digits
+from demo.reading.preprocess import ink_map
+from demo.reading.segment import components, paint, split_digits
+from demo.strokes import DIGIT_STROKES, number_strokes, render_strokes
 
 CANVAS = 400
 BRUSH = 30  # px, the app's stroke width on its 400 px canvas
@@ -100,7 +98,7 @@ def test_no_ink_is_no_digit():
 @pytest.mark.parametrize(
     "name, strokes, parts",
     [
-        ("two-stroke 4 (as make_examples draws it)", DIGIT_STROKES["4"], 1),
+        ("two-stroke 4 (as demo/strokes.py draws it)", DIGIT_STROKES["4"], 1),
         (
             # The L, and the stem drawn above and below the bar without touching it.
             "4 in three strokes that do not touch",

@@ -3,19 +3,15 @@
 import dataclasses
 import json
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
 
 from lenet.checkpoint import load_checkpoint
 from lenet.recipes import TrainConfig
+from tests.support import processes
 from train import HYPERPARAMETERS, build_parser
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("steps", [[], ["--no-cuda-graph"]])  # the eager steps, on CUDA too
@@ -171,13 +167,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, mnist_dir, run_cli):
     assert straight.returncode == 0, straight.stderr
 
     run_dir = tmp_path / "killed"
-    process = subprocess.Popen(
-        [sys.executable, "train.py", *common, "--out", str(run_dir)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = processes.start(["train.py", *common, "--out", str(run_dir)])
     history = run_dir / "history.csv"
     deadline = time.monotonic() + 120
     while not history.exists() and time.monotonic() < deadline:  # epoch 1 done
@@ -186,14 +176,14 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, mnist_dir, run_cli):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "continue with --resume" in stderr and "Traceback" not in stderr
-    killed_at = load_checkpoint(run_dir)["epoch"]
+    killed_at = load_checkpoint(run_dir).epoch
     assert 1 <= killed_at < 6  # it really was cut short
 
     resumed = run_cli("train.py", "--resume", str(run_dir), "--data-dir", str(mnist_dir))
     assert resumed.returncode == 0, resumed.stderr
     final = load_checkpoint(run_dir)
     expected = load_checkpoint(tmp_path / "straight")
-    assert final["epoch"] == 6
-    for name, tensor in expected["model"].items():
-        assert torch.equal(tensor, final["model"][name]), name
-    assert [r["epoch"] for r in final["history"]] == list(range(1, 7))
+    assert final.epoch == 6
+    for name, tensor in expected.model.items():
+        assert torch.equal(tensor, final.model[name]), name
+    assert [r["epoch"] for r in final.history] == list(range(1, 7))

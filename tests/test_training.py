@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from lenet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from lenet.model import from_checkpoint
 from lenet.recipes import TrainConfig, resolve_config
 from lenet.training import TrainingDiverged, evaluate, fit, split_training
 
@@ -15,7 +14,7 @@ from lenet.training import TrainingDiverged, evaluate, fit, split_training
 def test_one_epoch_reaches_a_floor_on_the_real_test_set(one_epoch_run):
     # The seed recipe after one epoch on 55,000 images: 90.7% with seed 1
     # (89-91% over seeds); a broken model or pipeline sits near 10%.
-    assert load_checkpoint(one_epoch_run)["test"]["accuracy"] >= 0.85
+    assert load_checkpoint(one_epoch_run).test["accuracy"] >= 0.85
 
 
 @pytest.mark.slow
@@ -34,8 +33,8 @@ def test_evaluation_reports_recall_and_confusion(one_epoch_run, mnist):
     _, test = mnist
     checkpoint = load_checkpoint(one_epoch_run)
     # The checkpoint rebuilds itself and reproduces its own figure on all 10,000 images.
-    result = evaluate(from_checkpoint(checkpoint, calibrated=False), test)
-    assert result["accuracy"] == pytest.approx(checkpoint["test"]["accuracy"], abs=1e-12)
+    result = evaluate(checkpoint.network(calibrated=False), test)
+    assert result["accuracy"] == pytest.approx(checkpoint.test["accuracy"], abs=1e-12)
     confusion = torch.tensor(result["confusion"])
     assert confusion.sum() == len(test)
     assert confusion.sum(1).tolist() == torch.bincount(test.labels, minlength=10).tolist()
@@ -48,8 +47,8 @@ def test_checkpoint_round_trip(small_run, tmp_path):
     checkpoint = load_checkpoint(small_run)
     save_checkpoint(tmp_path / "checkpoint.pt", checkpoint)
     loaded = load_checkpoint(tmp_path)  # a run folder works as well as the file
-    assert loaded["train_config"] == checkpoint["train_config"]
-    original, rebuilt = from_checkpoint(checkpoint), from_checkpoint(loaded)
+    assert loaded.train_config == checkpoint.train_config
+    original, rebuilt = checkpoint.network(), loaded.network()
     assert rebuilt.config == original.config
     x = torch.rand(4, 1, 28, 28)
     torch.testing.assert_close(rebuilt(x), original(x), rtol=0, atol=0)
@@ -91,8 +90,8 @@ def test_interrupted_and_resumed_equals_uninterrupted(mnist, tmp_path):
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_run_copy, mnist):
     before = (small_run_copy / "checkpoint.pt").read_bytes()
     checkpoint = load_checkpoint(small_run_copy)
-    checkpoint["optimizer"]["param_groups"][0]["lr"] = 1e6  # blows up in epoch 2
-    config = dataclasses.replace(TrainConfig(**checkpoint["train_config"]), epochs=2)
+    checkpoint.optimizer["param_groups"][0]["lr"] = 1e6  # blows up in epoch 2
+    config = dataclasses.replace(checkpoint.train_config, epochs=2)
     train, test = mnist
     train, validation = split_training(train, config)
     with pytest.raises(TrainingDiverged, match="epoch 2.*epoch 1's checkpoint is kept"):

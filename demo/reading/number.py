@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from classifier import DigitClassifier
-from preprocess import ink_to_model_input
-from segment import split_digits
+
+from .classifier import DigitClassifier
+from .preprocess import ink_to_model_input
+from .segment import split_digits
 
 # The most digits read as a number: a date or a phone number written without separators.
 # More digits than this is more likely a scribble, and is read as one shape.

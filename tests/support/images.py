@@ -1,9 +1,4 @@
-"""Shared by the demo's tests: where the demo is, MNIST as numpy, and measures of a digit.
-
-The demo is a Space root, not a package: its modules are imported as the app itself
-imports them, from demo/, which pyproject.toml puts on the tests' path. The running app
-is bench/demo_server.py's, shared with the benchmarks.
-"""
+"""MNIST as numpy, measures of a digit image, and the shipped model with other metadata."""
 
 from __future__ import annotations
 
@@ -14,10 +9,7 @@ import onnx
 
 from lenet.mnist_files import read_split
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO_DIR = REPO / "demo"
-MODEL_PATH = DEMO_DIR / "model.onnx"
-SCREENSHOT_DIR = REPO / "runs" / "demo-browser"  # ignored by git
+from .paths import MODEL_PATH
 
 # MNIST's own geometry, stated independently of the model's metadata so tests can
 # check the demo against it.

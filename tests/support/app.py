@@ -1,4 +1,4 @@
-"""`python demo/app.py` on a free loopback port, for the benchmarks and the tests.
+"""`python demo/app.py` on a free loopback port, for the tests and the benchmarks.
 
 `app_process` starts the app as Spaces runs it (`python app.py` in its folder), waits
 until it answers, and stops it after; `sketchpad_value` and `sketch_of` are what its
@@ -7,7 +7,6 @@ until it answers, and stops it after; `sketchpad_value` and `sketch_of` are what
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import socket
@@ -20,19 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO_DIR = REPO / "demo"
+from .paths import DEMO_DIR
+
 APP_START_TIMEOUT_S = 90  # importing gradio on 2 busy cores can take a while
 POLL_S = 0.1  # how often a starting app is asked whether it answers
-
-
-def app_parser(description: str) -> argparse.ArgumentParser:
-    """A benchmark's parser, with --python: the interpreter that runs the app."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "--python", default=sys.executable, help="interpreter that runs the app (default: this one)"
-    )
-    return parser
 
 
 def sketchpad_value(composite: object = None) -> dict:
@@ -123,10 +113,3 @@ def app_process(
             process.kill()
             process.wait()
         log.close()
-
-
-@contextmanager
-def running_app(python: str = sys.executable, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `python demo/app.py` on a free 127.0.0.1 port; yield its URL; stop it after."""
-    with app_process(python, env) as app:
-        yield app.url

@@ -7,6 +7,10 @@ retypes it and a model that breaks it is refused at start-up with one clear mess
 
     classifier = DigitClassifier.load(Path("demo/model.onnx"))
     probabilities = classifier.probabilities(images)   # (N, 28, 28) -> (N, 10)
+
+`ort_session` and `softmax` are the one way this repository opens an ONNX model and
+turns its logits into probabilities: the demo, the export's parity check and the
+benchmarks all use them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import onnxruntime as ort
@@ -29,6 +34,12 @@ EXPECTED_OUTPUT_KIND = "logits"
 # pools would only add wake-up latency, so each request runs on one thread and a
 # 2-vCPU Space serves two requests at once (the queue's concurrency limit).
 INTRA_OP_THREADS = 1
+ERRORS_ONLY = 3  # onnxruntime's log severity: no warnings on the console
+OPTIMIZATION_LEVELS = {
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+}
+Optimization = Literal["all", "none"]
 
 
 class ModelError(Exception):
@@ -63,11 +74,8 @@ class DigitClassifier:
         """Open `path` on the CPU and check its contract; raise ModelError if anything is wrong."""
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = INTRA_OP_THREADS
-        options.inter_op_num_threads = 1
         try:
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            session = ort_session(path, threads=INTRA_OP_THREADS)
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             reason = (
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -84,8 +92,7 @@ class DigitClassifier:
         """Class probabilities (N, len(labels)) for float32 images (N, size, size) in [0, 1]."""
         batch = np.asarray(images, dtype=np.float32)[:, np.newaxis]  # (N, 1, size, size)
         (logits,) = self.session.run([self.contract.output_name], {self.contract.input_name: batch})
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))  # stable softmax
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(logits)
 
     def describe(self) -> str:
         """One line about the model for the page: test accuracy and training recipe."""
@@ -96,6 +103,30 @@ class DigitClassifier:
             accuracy_text = "unknown"
         recipe = self.metadata.get("recipe", "unknown")
         return f"LeNet-5 · MNIST test accuracy {accuracy_text} · training recipe: {recipe}"
+
+
+def ort_session(
+    model: bytes | Path, threads: int = 0, optimization: Optimization = "all"
+) -> ort.InferenceSession:
+    """An onnxruntime session on the CPU for a model file or its bytes.
+
+    `threads` is the intra-op thread count (0: onnxruntime's default, all cores); one
+    request never spreads over threads of its own (inter-op 1). `optimization` turns
+    onnxruntime's graph optimizations fully on or fully off.
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = OPTIMIZATION_LEVELS[optimization]
+    options.log_severity_level = ERRORS_ONLY
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities (N, K) from logits (N, K), computed stably (the row's maximum taken out)."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def _read_contract(session: ort.InferenceSession, metadata: dict[str, str]) -> Contract:

@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from demo_helpers import REPO, SCREENSHOT_DIR
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
-# isort: split
-# The demo's own modules, from demo/ (on the tests' path: pyproject.toml).
-from make_examples import DIGIT_STROKES
+from demo.strokes import DIGIT_STROKES
+
+from .paths import REPO, SCREENSHOT_DIR
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -98,7 +97,7 @@ def expect_prediction(page: Page, text: str) -> None:
 
 
 def stroke_points(page: Page, digit: str, step: int = 1) -> list[list[tuple[float, float]]]:
-    """The digit's strokes (make_examples.DIGIT_STROKES) in page pixels, every `step`-th
+    """The digit's strokes (demo.strokes.DIGIT_STROKES) in page pixels, every `step`-th
     point of each (and its last), for slow devices."""
     left, top, width, height = drawable_square(page)
     strokes = []

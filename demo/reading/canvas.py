@@ -1,5 +1,5 @@
-"""The Sketchpad's canvas and brush, chosen together; here, without gradio, so that the
-benchmarks and tests can draw as the page does without importing the app.
+"""The Sketchpad's canvas and brush, chosen together: the page draws with them, the
+reading judges a tap by them, and the tests and benchmarks draw as the page does.
 
 The canvas is shown at 1:1 (it is not scaled up to fill its box), so 400 px gives room
 to draw. A digit drawn across about two thirds of it (~270 px tall) with the 30 px brush

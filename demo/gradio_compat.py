@@ -1,7 +1,32 @@
-"""What one visitor may make the server do: request limits in front of Gradio's routes.
+"""Everything the app does with Gradio beyond its public API, in one place, for Gradio 6.31.0.
 
-Gradio 6.31 trusts what its routes receive more than a public Space can afford. Found
-on 127.0.0.1 (issue 10; figures in BENCHMARKS.md, replayed by bench/hostile.py):
+The app's page (app.py) uses Gradio's documented API only. What it needs beyond that
+is here, because each piece can break silently on the next Gradio release. Written
+against Gradio 6.31.0, the Space's `sdk_version` (README.md); `check_gradio_version`
+refuses to start under any other version, in one line, unless LENET_ANY_GRADIO=1 says
+to try anyway; tests/test_gradio_compat.py exercises each item below, so an upgrade
+fails there first. The internals touched:
+
+ 1. The `/gradio_api` routes and their payloads: `fn_index` or the API name in the path,
+    positional `data`, file references as FileData dicts (RequestGuard).
+ 2. The fields of the Sketchpad's `accept_blobs` form: id, type, index, component_id,
+    fn_name, session_hash (RequestGuard.check_blob).
+ 3. `Blocks.fns` (BlockFunctions by fn_index, with `.inputs` and `.api_name`) and
+    `Blocks.blocks` (components by id) (Policy.for_app, the_sketchpad).
+ 4. The private `component._id`, the id the page sends as component_id (Policy.for_app).
+ 5. `component.GRADIO_CACHE`, the upload folder every uploaded path lies in (Policy).
+ 6. `data_model.model_validate(value, context={"validate_meta": True})`, how Gradio
+    checks an input value (RequestGuard.check_inputs, decode).
+ 7. `ImageEditor.blob_storage`, the dict the Sketchpad's blobs wait in (CompositeBlobs).
+ 8. FastAPI's error shape, `{"detail": ...}`, copied by the guard's refusals (send_json).
+ 9. `launch(app_kwargs={"middleware": ...})`, how the guard gets in front (protect).
+10. `Examples.load_input_event`, the event that loads an example (example_loaded).
+11. CSS and JS that target Gradio's class names and markup: `.pixi-target`,
+    `.toolbar-wrap`, `button.quite-round`, ... (page.css, page.js; PAGE_SELECTORS).
+12. Gradio's image cache, which rewrites a returned array's file in place (ViewFiles).
+
+What the guard refuses, and why (issue 10; figures in BENCHMARKS.md): Gradio 6.31 trusts
+what its routes receive more than a public Space can afford. Found on 127.0.0.1:
 
 - POST /gradio_api/component_server runs the Sketchpad's `accept_blobs`, which grows a
   list to whatever layer `index` it is sent (1e8 keeps ~760 MB for the life of the
@@ -17,33 +42,67 @@ RequestGuard, an ASGI middleware, checks each request against what the page and
 gradio_client actually send and answers anything else with a short 4xx and one log
 line, before Gradio reads it. What the page sends was read from headless Chromium's
 requests while drawing: for each stroke, three blobs (background, composite, layer 0)
-of a few kB to the component server, then `{"id": ...}` on the queue.
-
-CompositeBlobs bounds what the Sketchpad keeps between those blobs and the prediction,
-and composite_only strips a payload to the one image the app reads, so nothing else is
+of a few kB to the component server, then `{"id": ...}` on the queue. CompositeBlobs
+bounds what the Sketchpad keeps between those blobs and the prediction, and
+composite_only strips a payload to the one image the app reads, so nothing else is
 decoded.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import importlib.metadata
+import io
 import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
+import numpy as np
 from gradio import ImageEditor
+from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
 from starlette.requests import Request
 
 log = logging.getLogger("demo.guard")
+
+HERE = Path(__file__).resolve().parent
+SPACE_CARD = HERE / "README.md"  # its YAML states the Gradio the Space installs
+ANY_GRADIO_ENV = "LENET_ANY_GRADIO"
+PAGE_CSS = HERE / "page.css"
+PAGE_JS = HERE / "page.js"
+# What page.css and page.js rely on in Gradio's markup, each present once the page has
+# loaded (tests/test_gradio_compat.py looks for each in a browser).
+PAGE_SELECTORS = (
+    "#canvas .image-container",
+    "#canvas .pixi-target",
+    "#canvas .pixi-target-crop",
+    "#canvas .toolbar-wrap",
+    "#canvas .toolbar-wrap button",
+    "#canvas .top-panel > .zoom-number",
+    "#canvas .top-panel > .separator",
+    "#canvas button.quite-round",
+    "#canvas [aria-dropeffect]",
+    "#seen .empty[aria-label]",
+    ".tab-container button[role='tab'].selected",
+    "footer",
+)
+
+UNREADABLE_MESSAGE = "Could not read that file as an image. Try a PNG or JPEG."
+TOO_LARGE_MESSAGE = "That image is too large. Use one under {megapixels} megapixels."
 
 API_PREFIX = "/gradio_api"
 # The routes that pick a function by `fn_index` in the body or by the name in the path.
@@ -74,6 +133,123 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+def space_gradio_version(card: Path | None = None) -> str | None:
+    """The `sdk_version` in the Space card's YAML front matter (SPACE_CARD, or `card`): the
+    Gradio the Space runs."""
+    card = card or SPACE_CARD
+    if not card.is_file():
+        return None
+    for line in card.read_text().split("\n---", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "sdk_version":
+            return value.strip().strip("'\"")
+    return None
+
+
+def check_gradio_version() -> str | None:
+    """Why this app should not start under the installed Gradio, in one line; None if it may.
+
+    Everything in this module was written against the Space's `sdk_version`; under any
+    other Gradio it may fail silently (a guard that no longer guards), so the app refuses
+    unless LENET_ANY_GRADIO=1 asks to try anyway.
+    """
+    installed = importlib.metadata.version("gradio")
+    wanted = space_gradio_version()
+    if installed == wanted or os.environ.get(ANY_GRADIO_ENV) == "1":
+        return None
+    written_for = f"{wanted} (the sdk_version in README.md)" if wanted else "another version"
+    return (
+        f"Gradio {installed} is installed, but gradio_compat.py was written for "
+        f"{written_for}; set {ANY_GRADIO_ENV}=1 to try anyway"
+    )
+
+
+def protect(blocks: gr.Blocks, layers: int, max_file_size: int) -> dict[str, Any]:
+    """Bound the Sketchpad's blob store and put the request guard in front of `blocks`.
+
+    Returns the keyword arguments for `blocks.launch(...)` that install the guard. Call
+    after the Blocks are built: the policy is read from its functions and components.
+    """
+    bound_blob_storage(blocks)
+    policy = Policy.for_app(blocks, layers=layers, max_file_size=max_file_size)
+    return {"app_kwargs": {"middleware": [middleware(policy)]}}
+
+
+def decode(component: gr.components.Component, payload: dict | None, max_pixels: int) -> Any:
+    """Gradio's own decoding of an image payload, with failures turned into short messages.
+
+    The events run with preprocess=False so that a corrupt or oversized upload (over
+    `max_pixels`, which PIL refuses before decoding) reaches this function, which can tell
+    the user what went wrong, instead of failing inside Gradio with a generic error.
+    GIFs, which gr.Image hands over unconverted (to keep their frames), come back as
+    RGBA arrays: as palette indices they would read as grey levels.
+    """
+    if payload is None:
+        return None
+    # print_exception=False: one log line per refused image, not Gradio's traceback.
+    try:
+        value = component.preprocess(component.data_model.model_validate(payload))
+        if isinstance(value, Image.Image):
+            # PIL decodes lazily: a corrupt GIF fails here, inside the try.
+            value = np.array(value.convert("RGBA"))
+        return value
+    except Image.DecompressionBombError:
+        log.info("refused image: over %d pixels", max_pixels)
+        message = TOO_LARGE_MESSAGE.format(megapixels=max_pixels // 1_000_000)
+        raise gr.Error(message, print_exception=False) from None
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
+        log.info("refused image: unreadable: %s", error)
+        raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
+
+
+def example_loaded(examples: gr.Examples) -> Any:
+    """The event that fires once an example is loaded into its input (the Sketchpad's own
+    change event does not fire for it); listeners chain on it with `.then`."""
+    return examples.load_input_event
+
+
+class ViewFiles:
+    """The enlarged model input as PNG files, written atomically, for Gradio to serve.
+
+    Gradio 6.31 saves an image returned as an array by rewriting its content-addressed
+    cache file in place on every request, so two concurrent requests with the same
+    output can stream a half-rewritten file (h11: "Too little data for declared
+    Content-Length"; seen by bench/demo_load.py at 16 clients). A file returned by path
+    is instead copied into the cache under a temporary name and renamed, so the app
+    hands Gradio a path. Files older than MAX_AGE_S are deleted as new ones are written:
+    Gradio has copied them long before.
+    """
+
+    MAX_AGE_S = 600
+    SWEEP_EVERY_S = 60
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="lenet-views-"))
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
+        self.last_sweep = time.monotonic()
+
+    def save(self, view: np.ndarray | None) -> str | None:
+        """The path of `view` (uint8) as a PNG file; None for no view."""
+        if view is None:
+            return None
+        buffer = io.BytesIO()
+        Image.fromarray(view).save(buffer, format="png")
+        data = buffer.getvalue()
+        path = self.folder / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        if time.monotonic() - self.last_sweep > self.SWEEP_EVERY_S:
+            self.last_sweep = time.monotonic()
+            cutoff = time.time() - self.MAX_AGE_S
+            for old in self.folder.glob("*.png"):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
+        return str(path)
 
 
 class Refused(Exception):

@@ -1,0 +1,150 @@
+"""What the page answers for a drawing or a photo: the scores, the answer in words, the
+model's view and, for a number, a table of its digits.
+
+    scores, answer, view, table = read_drawing(classifier, canvas)   # the Draw tab
+    scores, answer, view = read_image(classifier, photo)             # the Upload tab
+
+`scores` are the class probabilities ({"7": 0.98, ...}), or for a number its most
+probable readings ({"2026": 0.93, ...}), or a prompt ("Draw a digit") when there is
+nothing to guess; `view` is the model input enlarged (uint8), or None.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .canvas import BRUSH_RADIUS
+from .classifier import DigitClassifier
+from .number import read_number
+from .preprocess import ink_map, ink_to_model_input, to_model_input
+
+TOP_CLASSES = 3
+VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
+# Ink smaller than two brush widths (in canvas pixels) is a tap, not a digit; see
+# too_small_for_a_digit(). Ink is where ink_map() is over half strength.
+MIN_DIGIT_EXTENT = 2 * (2 * BRUSH_RADIUS)
+INK_LEVEL = 0.5
+# A number's inputs are shown side by side, at the largest whole scale up to VIEW_SCALE
+# that keeps the strip within STRIP_WIDTH px (the output column's width on a laptop),
+# with a grey bar one model pixel wide between them, so the cuts show.
+STRIP_WIDTH = 560
+STRIP_GAP = 1
+STRIP_GAP_LEVEL = 0.5
+
+EMPTY_MESSAGE = "Draw a digit"
+DOT_MESSAGE = "Too small for a digit: keep drawing"
+
+Scores = dict[str, float] | str
+# scores, the answer in words, the model's view
+Answer = tuple[Scores, str, np.ndarray | None]
+# the same, and the table of a number's digits ("" for one digit)
+DrawingAnswer = tuple[Scores, str, np.ndarray | None, str]
+
+
+def read_image(classifier: DigitClassifier, image: np.ndarray | None) -> Answer:
+    """One digit in a decoded drawing or photo: its scores, the answer, the enlarged input.
+
+    `image` is what preprocess.to_model_input takes; None is an empty canvas, answered
+    with EMPTY_MESSAGE and no view.
+    """
+    contract = classifier.contract
+    x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
+    return read_input(classifier, x)
+
+
+def read_input(classifier: DigitClassifier, x: np.ndarray | None) -> Answer:
+    """read_image() from the model input on; None is a drawing with no ink."""
+    if x is None:
+        return EMPTY_MESSAGE, EMPTY_MESSAGE, None
+    contract = classifier.contract
+    probabilities = classifier.probabilities(x[np.newaxis])[0]
+    scores = dict(zip(contract.labels, probabilities.tolist(), strict=True))
+    answer = verdict(scores, contract.confidence_threshold)
+    return scores, answer, model_view(x[np.newaxis])
+
+
+def read_drawing(classifier: DigitClassifier, drawing: np.ndarray | None) -> DrawingAnswer:
+    """The Draw tab's reading of a drawing: a number of up to number.MAX_DIGITS digits.
+
+    Returns what read_image() returns, then each digit's guesses as a Markdown table. A
+    drawing of one digit is read exactly as read_image() reads it, with no table; a tap
+    gets DOT_MESSAGE. For several digits, the scores are the most probable readings of
+    the whole number ("2026"), the answer names it, and the view shows the digits'
+    inputs side by side.
+    """
+    if drawing is None:
+        return *read_input(classifier, None), ""
+    ink = ink_map(drawing)
+    if too_small_for_a_digit(ink):
+        return DOT_MESSAGE, DOT_MESSAGE, None, ""
+    contract = classifier.contract
+    number = read_number(classifier, ink, TOP_CLASSES)
+    if number is None:  # no ink, one digit, or too many pieces for a number
+        x = ink_to_model_input(ink, contract.image_size, contract.digit_box)
+        return *read_input(classifier, x), ""
+    threshold = contract.confidence_threshold
+    sure = bool((number.probabilities.max(axis=1) >= threshold).all())
+    answer = number_verdict(number.readings, sure)
+    table = digit_table(number.probabilities, contract.labels, threshold)
+    return number.readings, answer, model_view(number.inputs), table
+
+
+def too_small_for_a_digit(ink: np.ndarray) -> bool:
+    """Whether a drawing's ink (from ink_map()) is too small to be a digit: a tap, not a stroke.
+
+    A single tap leaves one dab of the brush, about 2 * BRUSH_RADIUS across. The model
+    scales any ink up to MNIST's digit box, so a dot would come back as a guess (a 0 or
+    a 9). A digit is drawn several brush widths tall; ink whose longer side is under
+    MIN_DIGIT_EXTENT gets a prompt instead. The model's own "not sure" answer is separate.
+    """
+    rows, cols = np.nonzero(ink > INK_LEVEL)
+    if rows.size == 0:
+        return False  # no ink: the empty-canvas prompt, from read_input()
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    return bool(extent < MIN_DIGIT_EXTENT)
+
+
+def verdict(scores: dict[str, float], threshold: float) -> str:
+    """The answer in words: the digit, or, below `threshold`, "not sure" and the two best guesses.
+
+    The probabilities are calibrated, so the threshold means what it says: answers below
+    it are wrong often enough that a flat answer would mislead.
+    """
+    best, second = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
+    if scores[best] >= threshold:
+        return f"It's a {best}"
+    return f"Not sure. Probably a {best}; could be a {second}"
+
+
+def number_verdict(readings: dict[str, float], sure: bool) -> str:
+    """The answer for a number: sure if every digit is (see verdict); else its two best readings."""
+    best, second = list(readings)[:2]
+    if sure:
+        return f"It's {best}"
+    return f"Not sure. Probably {best}; could be {second}"
+
+
+def digit_table(probabilities: np.ndarray, labels: tuple[str, ...], threshold: float) -> str:
+    """A Markdown table of each digit's answer (see verdict) and top guesses, left to right."""
+    rows = ["| Digit | Answer | Top guesses |", "| --- | --- | --- |"]
+    for position, row in enumerate(probabilities, start=1):
+        scores = dict(zip(labels, row.tolist(), strict=True))
+        top = sorted(scores, key=scores.__getitem__, reverse=True)[:TOP_CLASSES]
+        guesses = ", ".join(f"{label} ({scores[label]:.1%})" for label in top)
+        rows.append(f"| {position} | {verdict(scores, threshold)} | {guesses} |")
+    return "\n".join(rows)
+
+
+def model_view(inputs: np.ndarray) -> np.ndarray:
+    """Model inputs (N, size, size) in [0, 1] as one uint8 image with sharp, enlarged pixels.
+
+    One input is shown at VIEW_SCALE; several side by side, as large as STRIP_WIDTH allows.
+    """
+    count, size, _ = inputs.shape
+    width = count * size + (count - 1) * STRIP_GAP
+    scale = VIEW_SCALE if count == 1 else max(1, min(VIEW_SCALE, STRIP_WIDTH // width))
+    row = np.full((size, width), STRIP_GAP_LEVEL, dtype=np.float32)
+    for i, x in enumerate(inputs):
+        row[:, i * (size + STRIP_GAP) : i * (size + STRIP_GAP) + size] = x
+    view = np.kron(row, np.ones((scale, scale), dtype=np.float32))  # sharp pixels
+    return (view * 255).round().astype(np.uint8)
