@@ -11,7 +11,7 @@ from lenet.augment import (
     low_resolution_drawn,
 )
 from lenet.contract import DIGIT_BOX, IMAGE_SIZE
-from lenet.outliers import GLYPHS, glyph_bank, outlier_batch, reframe, zigzag
+from lenet.outliers import GLYPHS, digit_fragments, glyph_bank, outlier_batch, reframe, zigzag
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,16 @@ def test_outliers_are_framed_like_drawings():
     assert batch.shape == (64, 1, IMAGE_SIZE, IMAGE_SIZE)
     for image in batch:
         assert max(ink_box(image)) == pytest.approx(DIGIT_BOX, abs=2)
+
+
+def test_digit_fragments_are_framed_and_none_is_an_empty_batch(digits):
+    images, _ = digits
+    torch.manual_seed(0)
+    fragments = digit_fragments(images[:64], 40)
+    assert fragments.shape == (40, 1, IMAGE_SIZE, IMAGE_SIZE)
+    assert (fragments.amax((1, 2, 3)) > 0.5).all()  # none is blank
+    # The best recipe's outlier exposure asks for none (fragment_outliers 0).
+    assert digit_fragments(images[:64], 0).shape == (0, 1, IMAGE_SIZE, IMAGE_SIZE)
 
 
 def test_the_glyphs_are_drawn_in_every_font_that_has_them():
