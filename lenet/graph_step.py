@@ -21,13 +21,16 @@ every full batch of every epoch. What makes that possible:
   freezes: OneCycleLR's momentum cycle would silently stop. The update works on the torch
   optimizer's own state tensors, so checkpoints, resume and the eager loop are unchanged;
   tests/test_graph_step.py checks it against torch's optimizers.
-- Random numbers (dropout, augmentation, outliers) are drawn on the device. Torch
-  registers the CUDA generator with the graph, and each replay draws new numbers.
+- Random numbers (dropout, augmentation, outliers, drawn digits and digit fragments)
+  are drawn on the device. Torch registers the CUDA generator with the graph, and each
+  replay draws new numbers. The step's loss is lenet.training.step_loss, the eager loop's.
 - The loss is summed on the device and read once per epoch.
 - Warm-up: the first WARMUP_STEPS steps run eagerly on a side stream (they are real
   training steps, and set up cuDNN, cuBLAS and the allocator), then the step is captured.
   `capture_seconds` is what the warm-up and the capture took; it is part of the epoch's
-  training time.
+  training time. It includes making the banks that step_loss draws from on first use
+  (the glyphs of outlier exposure, about a second; the drawn digits' skeletons, a few
+  seconds with numpy), which the eager loop pays in its first step too.
 
 With capture=False the same step runs eagerly; on the CPU, tests use that to check that
 it trains as the eager loop does.
@@ -49,8 +52,9 @@ from lenet.data import Split
 from lenet.recipes import TrainConfig
 
 # Eager steps before the capture, as in torch's CUDA graph examples. They set up cuDNN's
-# and cuBLAS's handles and workspaces, the glyph bank of outlier exposure and the
-# optimizer's state, none of which may be created while capturing.
+# and cuBLAS's handles and workspaces, the cached banks and matrices step_loss draws from
+# (lenet/outliers.py's glyphs, lenet/drawn.py's skeletons, lenet/augment.py's resampling
+# matrices) and the optimizer's state, none of which may be created while capturing.
 WARMUP_STEPS = 3
 
 StepLoss = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, TrainConfig], torch.Tensor]

@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
+from lenet import drawn
 from lenet.augment import low_resolution_matrices
 from lenet.data import Split
 from lenet.graph_step import WARMUP_STEPS, CapturableUpdate, StaticStep
@@ -32,6 +33,9 @@ from lenet.training import (
 needs_cuda = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU; this machine has none"
 )
+# The best recipe with every source of training images issue 18 added: digits drawn as
+# pen strokes (lenet/drawn.py) and outliers cut from the batch's digits (lenet/outliers.py).
+BEST_DRAWN = {"drawn_digits": 1.0, "fragment_outliers": 0.3}
 
 # Each optimizer and schedule that make_optimizer builds from a recipe: AdamW with beta1
 # cycled by OneCycleLR (fast, best); SGD with a constant momentum (seed); SGD with its
@@ -116,6 +120,8 @@ def _run(mnist, config, static: bool, test_images: int = 1000):
         ("seed", {"epochs": 2, "train_subset": 600}),
         # Augmentation and outlier exposure: 2 full batches of 128 and a partial one of 44.
         ("best", {"epochs": 1, "train_subset": 300}),
+        # The same with drawn digits and digit fragments added to each batch.
+        ("best", {"epochs": 1, "train_subset": 300, **BEST_DRAWN}),
     ],
 )
 def test_the_static_step_trains_as_the_eager_loop(mnist, recipe, overrides):
@@ -141,17 +147,24 @@ def test_the_static_step_reaches_the_fast_recipes_floor(mnist):
     assert run.result["accuracy"] >= 0.99
 
 
-@pytest.mark.parametrize("recipe", ["seed", "fast", "best"])
-def test_the_captured_code_reads_no_tensor_on_the_host(recipe):
+@pytest.mark.parametrize(
+    ("recipe", "overrides"),
+    [("seed", {}), ("fast", {}), ("best", {}), ("best", BEST_DRAWN)],
+)
+def test_the_captured_code_reads_no_tensor_on_the_host(recipe, overrides, monkeypatch):
     # On fake CUDA tensors (no GPU needed), any .item(), int(tensor) or branch on a tensor's
     # value raises: on a GPU each would wait for it, and in a graph a number drawn on the
     # host would be the same in every replay. This runs the CUDA branches of
-    # lenet/augment.py. Not covered: syncs inside a kernel's own code (torch.linalg.inv's
-    # error check, which augment.py avoids on CUDA) and the backward pass, which the
-    # autograd engine will not run without a GPU.
-    config = resolve_config(recipe, {})
+    # lenet/augment.py, and lenet/drawn.py and digit_fragments where the recipe asks for
+    # them. Not covered: syncs inside a kernel's own code (torch.linalg.inv's error check,
+    # which augment.py avoids on CUDA) and the backward pass, which the autograd engine
+    # will not run without a GPU.
+    config = resolve_config(recipe, overrides)
+    # The drawn digits' bank is made with numpy on first use (in a real run, during the
+    # warm-up steps, before the capture); a small one does here.
+    monkeypatch.setattr(drawn, "BANK_PER_CLASS", 5)
     # Fake tensors cannot mix with real ones cached for cuda:0, nor be left there.
-    caches = (glyph_bank, low_resolution_matrices)
+    caches = (glyph_bank, low_resolution_matrices, drawn.default_bank)
     for cache in caches:
         cache.cache_clear()
     try:
@@ -223,10 +236,14 @@ def test_each_replay_draws_new_dropout_masks(mnist, dropout):
 
 
 @needs_cuda
-@pytest.mark.parametrize("recipe", ["seed", "fast", "best"])
-def test_the_replays_do_not_wait_for_the_gpu(mnist, recipe):
+@pytest.mark.parametrize(
+    ("recipe", "overrides"),
+    [("seed", {}), ("fast", {}), ("best", {}), ("best", BEST_DRAWN)],
+)
+def test_the_replays_do_not_wait_for_the_gpu(mnist, recipe, overrides):
     # The hot loop as StaticStep.train_epoch runs it, with torch raising on any host sync.
-    config = resolve_config(recipe, {})
+    # The drawn digits' bank is made during the warm-up steps, before the capture.
+    config = resolve_config(recipe, overrides)
     step, optimizer = _captured(mnist, config, images=(WARMUP_STEPS + 2) * config.batch_size)
     step.position.zero_()
     torch.cuda.synchronize()
