@@ -153,7 +153,11 @@ def test_a_finished_run_with_its_report_is_not_trained_again(
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_weights(tmp_path, mnist_dir, run_cli):
+    # On the CPU, where resuming is exact. On CUDA it is not bit for bit (cuDNN's backward
+    # kernels sum in no fixed order); tests/test_graph_step.py resumes a run there.
     common = [
+        "--device",
+        "cpu",
         "--train-subset",
         "5000",
         "--epochs",
@@ -179,7 +183,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, mnist_dir, run_cli):
     killed_at = load_checkpoint(run_dir).epoch
     assert 1 <= killed_at < 6  # it really was cut short
 
-    resumed = run_cli("train.py", "--resume", str(run_dir), "--data-dir", str(mnist_dir))
+    resumed = run_cli(
+        "train.py", "--resume", str(run_dir), "--device", "cpu", "--data-dir", str(mnist_dir)
+    )
     assert resumed.returncode == 0, resumed.stderr
     final = load_checkpoint(run_dir)
     expected = load_checkpoint(tmp_path / "straight")
