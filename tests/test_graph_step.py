@@ -127,11 +127,13 @@ def _run(mnist, config, static: bool, test_images: int = 1000):
 def test_the_static_step_trains_as_the_eager_loop(mnist, recipe, overrides):
     # The same batches in the same order, the same random numbers drawn in the same order
     # (on the CPU both draw from the same generator), the same schedule, and the last
-    # partial batch trained on: the same run, to float rounding.
+    # partial batch trained on: the same run, to float rounding. The rounding depends on
+    # the thread count (fused SGD and the foreach update sum in different orders): 2e-5
+    # was seen after 20 steps with one thread, under 1e-5 with two.
     config = resolve_config(recipe, overrides)
     eager, static = _run(mnist, config, static=False), _run(mnist, config, static=True)
     for name, tensor in eager.model.state_dict().items():
-        torch.testing.assert_close(static.model.state_dict()[name], tensor, rtol=0, atol=1e-5)
+        torch.testing.assert_close(static.model.state_dict()[name], tensor, rtol=0, atol=1e-4)
     for eager_row, static_row in zip(eager.history, static.history, strict=True):
         assert static_row["train_loss"] == pytest.approx(eager_row["train_loss"], rel=1e-5)
         assert static_row["test_accuracy"] == pytest.approx(eager_row["test_accuracy"], abs=1e-3)
