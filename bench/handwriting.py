@@ -33,8 +33,10 @@ from tests.support.pen import (
     PenReading,
     canvases,
     correct,
+    draw_on_canvas,
     load_pen,
     pen_summary,
+    place,
     read_pen,
 )
 
@@ -141,6 +143,30 @@ def contact_sheet(
     sheet.save(path)
 
 
+FORM_EXAMPLES = 2  # drawings of each form in the forms sheet
+
+
+def forms_sheet(path: Path, seed: int = 0) -> None:
+    """The forms the training draws (lenet.drawn.FORMS), a row per digit, each form drawn
+    FORM_EXAMPLES times with the app's brush, undistorted, as a visitor would draw it."""
+    from lenet.drawn import FORMS  # torch: only this sheet needs the library's generator
+
+    rng = np.random.default_rng(seed)
+    columns = max(len(forms) for forms in FORMS.values()) * FORM_EXAMPLES
+    sheet = Image.new("L", (TILE * columns, TILE * len(FORMS)), 255)
+    for label, forms in FORMS.items():
+        for f, form in enumerate(forms):
+            for k in range(FORM_EXAMPLES):
+                strokes = place([s * [1, -1] for s in form(rng)], rng, sides=(0.7, 0.8))
+                tile = Image.fromarray(draw_on_canvas(strokes)).convert("L")
+                x = (f * FORM_EXAMPLES + k) * TILE
+                sheet.paste(tile.resize((TILE, TILE)), (x, label * TILE))
+    draw = ImageDraw.Draw(sheet)
+    for x in range(TILE * FORM_EXAMPLES, TILE * columns, TILE * FORM_EXAMPLES):
+        draw.line((x, 0, x, sheet.height), fill=160)
+    sheet.save(path)
+
+
 def main() -> None:
     parser = harness.parser(__doc__, "model")
     parser.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="usps-test.txt.gz")
@@ -151,7 +177,13 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="with --save: a previous model, to show what is now read right"
     )
+    parser.add_argument(
+        "--forms", type=Path, help="only write a sheet of the forms of each digit trained on"
+    )
     args = parser.parse_args()
+    if args.forms:
+        forms_sheet(args.forms)
+        return
     for path, flag in ((args.usps, "--usps"), (args.pen, "--pen")):
         if not path.is_file():
             die(f"no file at {path} (pass {flag})")
