@@ -17,7 +17,7 @@ This module writes such digits as strokes and draws them the way the demo sees a
    its own slant, rotation, proportions and smooth elastic wobble applied to the
    *points* (so a stroke keeps a pen's width), and its own pen width, then rendered with
    round caps and joins, fitted to MNIST's 20 px box and centred by mass, as
-   demo/preprocess.py frames a drawing.
+   demo/reading/preprocess.py frames a drawing.
 
 Step 3 is fixed-shape tensor work with no host synchronisation, so it can run inside a
 captured training step. Nothing here is learned from, or tuned on, the shared
@@ -55,8 +55,8 @@ MAX_LOG_ASPECT = math.log(1.6)  # width and height scaled apart by up to 1.6x
 ELASTIC_GRID = 3  # a smooth displacement field drawn on a 3x3 grid over the digit
 ELASTIC_SHARE = 0.05  # its standard deviation, as a share of the digit's height
 # Pen widths in pixels of the 28x28 field. The demo thickens or thins a drawing's
-# strokes into MNIST's band, 1.25-2.95 px (demo/preprocess.py); the app's 30 px brush on a
-# digit a third to four fifths of its 400 px canvas comes out at 1.9-2.95 px.
+# strokes into MNIST's band, 1.25-2.95 px (demo/reading/preprocess.py); the app's 30 px
+# brush on a digit a third to four fifths of its 400 px canvas comes out at 1.9-2.95 px.
 PEN_WIDTHS = (1.3, 3.0)
 SUPERSAMPLE = 4  # strokes are inked at 4x and averaged down, as the demo's 80 px work scale
 SAMPLES = 12  # points set per segment: a segment is at most a few fine pixels long
@@ -404,7 +404,7 @@ def _frame(points: torch.Tensor, strokes: int, width: torch.Tensor) -> torch.Ten
 
     The ink's extent is the points' extent plus one pen width. Its centre is the centre of
     the strokes' length (where a stroke's ink lies), a close stand-in for the centre of
-    mass demo/preprocess.py uses.
+    mass demo/reading/preprocess.py uses.
     """
     low, high = points.amin(1), points.amax(1)  # (N, 2)
     extent = (high - low).amax(1).clamp(min=1e-3)  # (N,)
@@ -417,7 +417,7 @@ def _frame(points: torch.Tensor, strokes: int, width: torch.Tensor) -> torch.Ten
     mass = length.sum((1, 2)).clamp(min=1e-6)  # (N, 1)
     centre = (middle * length).sum((1, 2)) / mass
     # Pixel i's centre is at coordinate i, so the field's centre is IMAGE_SIZE / 2, as in
-    # demo/preprocess.py's placement of the centre of mass.
+    # demo/reading/preprocess.py's placement of the centre of mass.
     return scaled - centre.unsqueeze(1) + IMAGE_SIZE / 2
 
 
@@ -425,7 +425,7 @@ def _render(points: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
     """Strokes (N, S, P, 2), in pixel coordinates, inked `width` px wide with round ends.
 
     Drawn as the demo sees a drawing: hard-edged ink at SUPERSAMPLE times the resolution,
-    averaged down (demo/preprocess.py scales a drawing down with a box filter). Each
+    averaged down (demo/reading/preprocess.py scales a drawing down with a box filter). Each
     stroke is stamped with a disc of its pen: points SAMPLES to a segment are set in the
     fine grid, and one depthwise convolution, each image with its own disc, inks them.
     """
@@ -459,7 +459,8 @@ def _ink_points(samples: torch.Tensor, fine: int) -> torch.Tensor:
 
 def _mass_offset(grid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(N, 1, 2): the move, in fine pixels, that brings each grid's centre of mass to the
-    centre of the field, as demo/preprocess.py places a drawing (to the nearest fine pixel)."""
+    centre of the field, as demo/reading/preprocess.py places a drawing (to the nearest
+    fine pixel)."""
     fine = math.isqrt(grid.shape[1])
     coords = torch.arange(fine, device=grid.device, dtype=dtype)
     image = grid.view(-1, fine, fine)

@@ -102,7 +102,7 @@ def best_overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize("side", [140, 230, 320])
 def test_drawn_digits_look_like_the_demos_own_framing_of_a_brush_drawing(side):
-    """The same strokes, drawn with the app's brush and framed by demo/preprocess.py, and
+    """The same strokes, drawn with the app's brush and framed by demo/reading/preprocess.py, and
     drawn here with the pen width that framing gives (MNIST's band clips it): the same ink."""
     rng = np.random.default_rng(side)
     overlaps, ink_ratios = [], []
