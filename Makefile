@@ -37,7 +37,7 @@ lint: .venv/.installed
 .venv-demo/.installed: demo/requirements.txt demo/README.md
 	$(PYTHON) -m venv .venv-demo
 	.venv-demo/bin/pip install --quiet --disable-pip-version-check \
-		-r demo/requirements.txt gradio==$(GRADIO_VERSION)
+		-r demo/requirements.txt "gradio[mcp]==$(GRADIO_VERSION)"
 	touch $@
 
 # npm installs the pinned axe-core into the ignored .axe/ (Debian's npm where it is missing).

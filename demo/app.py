@@ -125,44 +125,89 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             example_labels=[f"Example {path.stem}" for path in paths],
             cache_examples=False,
         )
+        # The API's plain endpoint, /read, and the Space's one MCP tool: an image in,
+        # the reading as JSON out. Its components are never shown; the page does not call it.
+        read_image = gr.Image(label="image", type="filepath", visible=False)
+        reading_json = gr.JSON(label="reading", visible=False)
         views = gradio_compat.ViewFiles()
+        images = gradio_compat.ImageInputs(app, serving.MAX_PIXELS)
+        clears = gradio_compat.Clears()
 
-        def predict(payload: dict | None) -> tuple:
+        def predict(payload: dict | None, request: gr.Request) -> tuple:
             """Read the Sketchpad's drawing (background, layers, composite): digit or number."""
-            payload = gradio_compat.composite_only(payload)
-            value = gradio_compat.decode(sketch, payload, serving.MAX_PIXELS)
-            scores, words, view, table = reading.read_drawing(
-                classifier, None if value is None else value["composite"]
-            )
+            image = images.read(sketch, payload)
+            scores, words, view, table = reading.read_drawing(classifier, image)
+            # Cleared since this drawing was sent: its answer would land on the empty canvas.
+            if clears.stale(request.session_hash, sketch, payload):
+                return tuple(gr.skip() for _ in BLANK)
             return scores, views.save(view), words, table
 
         def predict_upload(payload: dict | None) -> tuple:
             """Read an uploaded photo or scan of one digit."""
             if payload is None:
                 return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
-            image = gradio_compat.decode(upload, payload, serving.MAX_PIXELS)
-            scores, words, view = reading.read_image(classifier, image)
-            return scores, views.save(view), words, ""
+
+            def read_upload(image) -> tuple:
+                scores, words, view = reading.read_image(classifier, image)
+                return scores, views.save(view), words, ""
+
+            return images.answer(upload, payload, read_upload)
+
+        def read(image: dict | None) -> dict:
+            """Read the handwritten digit, or number of up to 8 digits, in an image.
+
+            LeNet-5, trained on MNIST, reads each digit after the image is prepared the
+            way MNIST's digits were (ink found, cropped, fitted to 20x20, centred). Digits
+            are read left to right and must not touch. A photo needs plain, evenly lit paper.
+
+            Args:
+                image: The image: a public http(s) URL, or base64 data ("data:image/png;base64,..."); at most 5 MB and 16 megapixels. A drawing, photo or scan of digits, dark on light or light on dark.
+
+            Returns:
+                A JSON object: "number", the digits read left to right (null if there is no ink); "not_sure", true when any digit is below the model's calibrated threshold; "answer", the reading in words; "digits", each digit's three best guesses with their probabilities, best first.
+            """  # noqa: E501  (Gradio reads each argument's description from one line)
+            return images.answer(
+                read_image, image, lambda value: reading.reading_of(classifier, value)
+            )
 
         outputs = [label, seen, answer, digits]
         listener = {
             "outputs": outputs,
-            "preprocess": False,  # gradio_compat.decode does it, with readable errors
+            "preprocess": False,  # gradio_compat.ImageInputs decodes, with readable errors
             "trigger_mode": "always_last",
             "show_progress": "hidden",
             "concurrency_limit": serving.concurrency_limit(),
             "concurrency_id": "model",
         }
         at_once = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
-        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
-        # Clear resets the outputs at once and cancels a prediction still running for the
-        # last stroke, which would otherwise land after it and leave a stale label.
-        sketch.clear(lambda: BLANK, outputs=outputs, cancels=[drawn], **at_once)
+        # The Sketchpad's and the Upload tab's events stay callable (gradio_client's
+        # api_name="/predict"), but the API page and MCP show /read alone.
+        api = {"api_visibility": "undocumented"}
+        gr.on(
+            [],
+            read,
+            inputs=read_image,
+            outputs=reading_json,
+            api_name="read",
+            preprocess=False,
+            show_progress="hidden",
+            concurrency_limit=serving.concurrency_limit(),
+            concurrency_id="model",
+        )
+        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **api, **listener)
+
+        def clear(request: gr.Request) -> tuple:
+            clears.clear(request.session_hash)
+            return BLANK
+
+        # Clear resets the outputs at once; an answer still on its way for the drawing
+        # before is then dropped by predict (Clears), so it cannot land after it.
+        sketch.clear(clear, outputs=outputs, **at_once)
         # `input` is the visitor's upload or removal, once; `change` fired twice for a
         # corrupt file (two error toasts). A failed upload shows one error and leaves no
         # stale answer: the file, the prediction and the model view are all cleared.
         uploaded = upload.input(
-            predict_upload, inputs=upload, api_name="predict_upload", **listener
+            predict_upload, inputs=upload, api_name="predict_upload", **api, **listener
         )
         uploaded.failure(
             lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
@@ -236,6 +281,7 @@ def main() -> None:
             # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
             theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
             state_session_capacity=serving.STATE_SESSIONS,
+            mcp_server=True,  # /gradio_api/mcp: the /read endpoint as the Space's one tool
             **guard,
         )
 
