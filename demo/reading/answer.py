@@ -158,10 +158,12 @@ def reading_of(classifier: DigitClassifier, image: np.ndarray | None) -> dict:
     canvas pixels and would misjudge a small photo or a 28x28 scan. Returns
 
         {"number": "2026" (None when there is no ink), "not_sure": bool,
-         "answer": "It's 2026", "digits": [{"2": 0.99, "7": 0.01, "3": 0.0}, ...]}
+         "answer": "It's 2026",
+         "digits": [[{"digit": "2", "probability": 0.99}, {"digit": "7", ...}, ...], ...]}
 
-    where each digit's TOP_CLASSES best guesses map to their calibrated probabilities,
-    best first, and `not_sure` is set when any digit is under the model's threshold.
+    where each digit has its TOP_CLASSES best guesses with their calibrated
+    probabilities, best first (a list: JSON objects with digits as keys lose their order
+    in JavaScript), and `not_sure` is set when any digit is under the model's threshold.
     """
     ink = None if image is None else ink_map(image)
     contract = classifier.contract
@@ -180,11 +182,13 @@ def reading_of(classifier: DigitClassifier, image: np.ndarray | None) -> dict:
     digits = []
     for row in probabilities:
         top = np.argsort(row)[::-1][:TOP_CLASSES]
-        digits.append({contract.labels[i]: float(f"{row[i]:.3g}") for i in top})
+        digits.append(
+            [{"digit": contract.labels[i], "probability": float(f"{row[i]:.3g}")} for i in top]
+        )
     sure = bool((probabilities.max(axis=1) >= contract.confidence_threshold).all())
     if number is not None:
         best, answer = next(iter(number.readings)), number_verdict(number.readings, sure)
     else:
         scores = dict(zip(contract.labels, probabilities[0].tolist(), strict=True))
-        best, answer = next(iter(digits[0])), verdict(scores, contract.confidence_threshold)
+        best, answer = digits[0][0]["digit"], verdict(scores, contract.confidence_threshold)
     return {"number": best, "not_sure": not sure, "answer": answer, "digits": digits}

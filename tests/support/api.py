@@ -1,0 +1,117 @@
+"""The app's documented API as its users call it: the two-step cURL, @gradio/client, MCP.
+
+    curl_read(url, file_data)          # POST /gradio_api/call/read, then GET its event stream
+    js_read(url, path)                 # @gradio/client in Node, as the API page's JS snippet
+    mcp_tools(url), mcp_read(url, image)   # the `mcp` Python client on /gradio_api/mcp/
+
+gradio_client is used directly by the tests. @gradio/client is installed by `make test`
+(npm, the version pinned in the Makefile) into the ignored .gradio-js/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+
+import httpx
+
+from .paths import REPO
+
+GRADIO_JS = REPO / ".gradio-js"
+JS_TIMEOUT_S = 120
+# What the API page's JavaScript snippet does, with a local file (a Blob) or a URL.
+JS_READ = """
+import { Client, handle_file } from "@gradio/client";
+import { readFileSync } from "node:fs";
+const [url, image] = process.argv.slice(1);
+const app = await Client.connect(url);
+const file = /^https?:/.test(image)
+  ? handle_file(image)
+  : handle_file(new Blob([readFileSync(image)], { type: "image/png" }));
+try {
+  const result = await app.predict("/read", { image: file });
+  console.log(JSON.stringify({ data: result.data }));
+} catch (error) {
+  console.log(JSON.stringify({ error: error.message ?? String(error) }));
+}
+process.exit(0);
+"""
+
+
+def curl_read(url: str, file_data: dict, timeout: float = 60) -> tuple[str, object]:
+    """The API page's two-step cURL for /read: POST the data, then GET the event's stream.
+
+    Returns the stream's last event and its data: ("complete", [reading]) or ("error", msg).
+    """
+    base = url.rstrip("/")
+    with httpx.Client(timeout=timeout) as http:
+        posted = http.post(f"{base}/gradio_api/call/read", json={"data": [file_data]})
+        posted.raise_for_status()
+        event_id = posted.json()["event_id"]
+        event, data = "", None
+        with http.stream("GET", f"{base}/gradio_api/call/read/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.partition(":")[2].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = json.loads(line.partition(":")[2])
+                    return event, data
+    return event, data
+
+
+def js_read(url: str, image: str) -> dict:
+    """/read through @gradio/client in Node: {"data": [...]} or {"error": message}."""
+    if not (GRADIO_JS / "node_modules" / "@gradio" / "client").is_dir():
+        raise FileNotFoundError(f"{GRADIO_JS} has no @gradio/client: `make test` installs it")
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", JS_READ, url, image],
+        cwd=GRADIO_JS,
+        capture_output=True,
+        text=True,
+        timeout=JS_TIMEOUT_S,
+    )
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"node exited {result.returncode}: {result.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def mcp_url(app_url: str) -> str:
+    return f"{app_url.rstrip('/')}/gradio_api/mcp/"
+
+
+async def _session(url: str, work):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        streamable_http_client(mcp_url(url)) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        return await work(session)
+
+
+def mcp_tools(url: str) -> list:
+    """The tools the app's MCP server lists (mcp.types.Tool)."""
+
+    async def work(session):
+        return (await session.list_tools()).tools
+
+    return asyncio.run(_session(url, work))
+
+
+def mcp_call(url: str, tool: str, arguments: dict):
+    """The result of calling `tool` (mcp.types.CallToolResult)."""
+
+    async def work(session):
+        return await session.call_tool(tool, arguments)
+
+    return asyncio.run(_session(url, work))
+
+
+def data_url(png: bytes) -> str:
+    """`png` as a data: URL, as MCP clients send images."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
