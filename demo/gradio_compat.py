@@ -16,17 +16,32 @@ fails there first. The internals touched:
  4. The private `component._id`, the id the page sends as component_id (Policy.for_app).
  5. `component.GRADIO_CACHE`, the upload folder every uploaded path lies in (Policy).
  6. `data_model.model_validate(value, context={"validate_meta": True})`, how Gradio
-    checks an input value (RequestGuard.check_inputs, decode).
- 7. `ImageEditor.blob_storage`, the dict the Sketchpad's blobs wait in (CompositeBlobs).
+    checks an input value, and the models' fields: ImageData's `path`, EditorData's
+    `id`, `composite` and `background` (RequestGuard.check_inputs, image_source).
+ 7. `ImageEditor.blob_storage`, the dict the Sketchpad's blobs wait in, read by the id
+    the page sends (CompositeBlobs, image_source); `gr.Dataset.samples`, the rows the
+    Examples' loading function indexes (input_model).
  8. FastAPI's error shape, `{"detail": ...}`, copied by the guard's refusals (send_json).
  9. `launch(app_kwargs={"middleware": ...})`, how the guard gets in front (protect).
 10. `Examples.load_input_event`, the event that loads an example (example_loaded).
 11. CSS and JS that target Gradio's class names and markup: `.pixi-target`,
     `.toolbar-wrap`, `button.quite-round`, ... (page.css, page.js; PAGE_SELECTORS).
 12. Gradio's image cache, which rewrites a returned array's file in place (ViewFiles).
+13. The queue: `Blocks._queue.event_ids_to_events` (each Event's `session_hash` and
+    `request`, from join until processed) and `pending_messages_per_session` (the
+    sessions an event stream may be opened for) (queued_events, check_stream).
+14. The upload route: answers a JSON list of paths, and writes each part as a `tmp*`
+    file in the upload folder first, left there if the upload is cut off (Uploads).
+15. URL fetching: Gradio downloads a FileData whose path is an http(s) URL, before the
+    function runs, through safehttpx (`is_public_ip`, `AsyncSecureTransport`,
+    `matches_domain_whitelist` with `processing_utils.PUBLIC_HOSTNAME_WHITELIST`), which
+    fetch_url reuses with limits (see there).
+16. MCP: `gradio.mcp.DEFAULT_TEMP_DIR`, where the MCP server decodes base64 images
+    (protect); a tool's argument is described by one `name: description` line of the
+    function's docstring (app.py's `read`); public API endpoints are the tools.
 
-What the guard refuses, and why (issue 10; figures in BENCHMARKS.md): Gradio 6.31 trusts
-what its routes receive more than a public Space can afford. Found on 127.0.0.1:
+What the guard refuses, and why (issues 10 and 20; figures in BENCHMARKS.md): Gradio 6.31
+trusts what its routes receive more than a public Space can afford. Found on 127.0.0.1:
 
 - POST /gradio_api/component_server runs the Sketchpad's `accept_blobs`, which grows a
   list to whatever layer `index` it is sent (1e8 keeps ~760 MB for the life of the
@@ -37,15 +52,25 @@ what its routes receive more than a public Space can afford. Found on 127.0.0.1:
 - Unknown `fn_index` or `api_name` values, bad blob fields and over-deep JSON raise
   inside Gradio: HTTP 500 with a traceback, or a reset connection. So do file paths
   outside the upload folder and remote URLs, which Gradio refuses, but with a traceback.
+- A body's declared Content-Length is not what h11 reads: with `Transfer-Encoding:
+  chunked` too, it reads every chunk. A 12.6 MB JSON body declared as 100 bytes took
+  +606 MB and 7.2 s, parsed on the event loop; /upload took 16.8 MB against 5 MB.
+- The queue is shared: 20 concurrent predictions of a 16-megapixel image from one
+  client filled it, and every other visitor got "Queue is full" for 15 s.
+- Uploads stay for an hour (delete_cache), cut-off ones for good; one client could
+  write 13 GB a minute, or 2,120 inodes in one request of 1,000 files.
+- An Examples row number out of range, and an event stream for an unknown session,
+  raise inside Gradio: a 500 and a traceback, a 78-line traceback.
 
 RequestGuard, an ASGI middleware, checks each request against what the page and
 gradio_client actually send and answers anything else with a short 4xx and one log
 line, before Gradio reads it. What the page sends was read from headless Chromium's
 requests while drawing: for each stroke, three blobs (background, composite, layer 0)
 of a few kB to the component server, then `{"id": ...}` on the queue. CompositeBlobs
-bounds what the Sketchpad keeps between those blobs and the prediction, and
-composite_only strips a payload to the one image the app reads, so nothing else is
-decoded.
+bounds what the Sketchpad keeps between those blobs and the prediction; ImageInputs
+decodes only the one image the app reads (shrunk first: reading/files.py), and deletes
+an upload once read; Uploads bounds what waits on disk; Clears drops an answer for a
+drawing that was cleared since.
 """
 
 from __future__ import annotations
@@ -1086,13 +1111,6 @@ def bound_blob_storage(blocks: Any) -> None:
         # Guard against a Gradio upgrade renaming it: the limit would silently vanish.
         raise RuntimeError("this Gradio's Sketchpad has no blob_storage dict to bound")
     sketch.blob_storage = CompositeBlobs()
-
-
-def composite_only(payload: dict | None) -> dict | None:
-    """The Sketchpad's payload without its background and layers, which the app never reads."""
-    if not isinstance(payload, dict):
-        return payload
-    return {**payload, "background": None, "layers": []}
 
 
 def api_route(path: str) -> str:

@@ -621,22 +621,29 @@ def form_chunks(size: int, close: bool = True) -> Iterator[bytes]:
 
 
 def concurrent_predictions(target: Target, big: bytes) -> list[Reply]:
-    """CONCURRENT predictions of `big` at once from one session, each uploaded first as
-    gradio_client does; every one's Reply."""
-    session = secrets.token_hex(6)
-    http = httpx.Client(base_url=target.app.url.rstrip("/"), timeout=BUDGET_S * 4)
+    """CONCURRENT predictions of `big` at once through one gradio_client Client (one
+    session, one event stream, each file uploaded first); every one's Reply."""
+    from gradio_client import Client, handle_file
 
-    def one(n: int) -> Reply:
-        uploaded = http.post(f"{API}/upload", files=[("files", (f"big{n}.png", big))])
-        if uploaded.status_code != 200:
-            return Reply(uploaded.status_code, 0.0, uploaded.text[:100])
-        value = {"path": uploaded.json()[0], "meta": {"_type": "gradio.FileData"}}
-        return queue_predict(http, target.read, [value], session, BUDGET_S * 4)
+    client = Client(target.app.url, verbose=False)
+    with tempfile.NamedTemporaryFile(suffix=".png") as file:
+        file.write(big)
+        file.flush()
 
-    with ThreadPoolExecutor(CONCURRENT) as pool:
-        replies = list(pool.map(one, range(CONCURRENT)))
-    http.close()
-    return replies
+        def one(n: int) -> Reply:
+            start = time.perf_counter()
+            try:
+                reading = client.predict(handle_file(file.name), api_name="/read")
+                return Reply(200, time.perf_counter() - start, json.dumps(reading)[:100])
+            except httpx.HTTPStatusError as error:  # refused at the queue's door
+                status = error.response.status_code
+                return Reply(status, time.perf_counter() - start, error.response.text[:100])
+            except Exception as error:  # anything else is recorded as no answer
+                note = f"{type(error).__name__}: {error}"[:100]
+                return Reply(NO_ANSWER, time.perf_counter() - start, note)
+
+        with ThreadPoolExecutor(CONCURRENT) as pool:
+            return list(pool.map(one, range(CONCURRENT)))
 
 
 def resident_mb(pid: int) -> dict[str, float]:
