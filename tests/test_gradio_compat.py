@@ -177,7 +177,7 @@ def test_7_the_blob_store_drops_the_oldest_past_its_count_or_its_bytes():
 
 def test_6_7_the_image_a_payload_names_is_found_as_gradio_would(page):
     sketch = gradio_compat.the_sketchpad(page)
-    upload = next(b for b in page.blocks.values() if isinstance(b, gr.Image) and b.interactive)
+    upload = next(b for b in page.blocks.values() if getattr(b, "elem_id", None) == "upload")
     meta = {"_type": "gradio.FileData"}
     assert image_source(upload, {"path": "/up/a.png", "meta": meta}) == "/up/a.png"
     drawing = {"background": {"path": "/up/b.png", "meta": meta}, "layers": []}
