@@ -134,12 +134,22 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         clears = gradio_compat.Clears()
 
         def predict(payload: dict | None, request: gr.Request) -> tuple:
-            """Read the Sketchpad's drawing (background, layers, composite): digit or number."""
+            """Read the Sketchpad's drawing, after a stroke: a digit or a number."""
+            return read_drawing(payload, request.session_hash, after_a_stroke=True)
+
+        def predict_again(payload: dict | None, request: gr.Request) -> tuple:
+            """Read the Sketchpad's drawing again: an example loaded, the tab opened."""
+            return read_drawing(payload, request.session_hash, after_a_stroke=False)
+
+        def read_drawing(payload: dict | None, session: str | None, after_a_stroke: bool):
             image = images.read(sketch, payload)
-            scores, words, view, table = reading.read_drawing(classifier, image)
-            # Cleared since this drawing was sent: its answer would land on the empty canvas.
-            if clears.stale(request.session_hash, sketch, payload):
+            drawing = clears.key(image)
+            # The page can send a drawing again after Clear: its answer would land on
+            # the empty canvas (gradio_compat.Clears).
+            if after_a_stroke and clears.stale(session, drawing):
                 return tuple(gr.skip() for _ in BLANK)
+            clears.seen(session, drawing)
+            scores, words, view, table = reading.read_drawing(classifier, image)
             return scores, views.save(view), words, table
 
         def predict_upload(payload: dict | None) -> tuple:
@@ -200,9 +210,19 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             clears.clear(request.session_hash)
             return BLANK
 
-        # Clear resets the outputs at once; an answer still on its way for the drawing
-        # before is then dropped by predict (Clears), so it cannot land after it.
-        sketch.clear(clear, outputs=outputs, **at_once)
+        # Clear blanks the outputs through the queue, at once (a group of its own, no
+        # limit), so its answer comes down the session's one event stream after any
+        # answer sent before it; an answer computed after it for the drawing before is
+        # dropped by predict (Clears). Answered outside the queue, the blank could arrive
+        # before a stale answer already on its way, which would then stay.
+        sketch.clear(
+            clear,
+            outputs=outputs,
+            show_progress="hidden",
+            api_visibility="private",
+            concurrency_limit=None,
+            concurrency_id="clear",
+        )
         # `input` is the visitor's upload or removal, once; `change` fired twice for a
         # corrupt file (two error toasts). A failed upload shows one error and leaves no
         # stale answer: the file, the prediction and the model view are all cleared.
@@ -219,13 +239,13 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         # `click` itself would wait for Gradio's own example-loading call to return.)
         examples.dataset.select(None, js=show_message(OPENING_MESSAGE), outputs=outputs)
         example_read = gradio_compat.example_loaded(examples).then(
-            predict, inputs=sketch, api_visibility="private", **listener
+            predict_again, inputs=sketch, api_visibility="private", **listener
         )
         # The prediction and the model view belong to the visible tab. Opening a tab
         # blanks them at once (in the browser), then reads the open tab's image again.
         reading_now = {"js": show_message(READING_MESSAGE), "outputs": outputs}
         drawing_read = draw_tab.select(None, **reading_now).then(
-            predict, inputs=sketch, api_visibility="private", **listener
+            predict_again, inputs=sketch, api_visibility="private", **listener
         )
         upload_read = upload_tab.select(None, **reading_now).then(
             predict_upload, inputs=upload, api_visibility="private", **listener

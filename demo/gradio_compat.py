@@ -269,9 +269,9 @@ class ImageInputs:
 
     The events run with preprocess=False, so that a corrupt or oversized file reaches
     read(), which tells the visitor what went wrong in one line instead of failing inside
-    Gradio with a generic error. A file is read once: its answer is remembered for
-    REMEMBER_S (the Upload tab reads its image again when it is opened again), and the
-    file itself is deleted as soon as it has been read.
+    Gradio with a generic error. An uploaded image (gr.Image) is read once: its answer is
+    remembered for REMEMBER_S (the Upload tab reads its image again when it is opened
+    again), and the file itself is deleted as soon as it has been read.
     """
 
     REMEMBER = 64  # answers kept, most recent first
@@ -317,6 +317,9 @@ class ImageInputs:
             log.info("refused image: unreadable: %s", str(error)[:200])
             raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
         finally:
+            # A Sketchpad's files are not removed here: the page uploads the same drawing
+            # under the same (content-addressed) path again and again, and may name a
+            # path it uploaded earlier; they go with the sweep.
             self.uploads.discard(path)
 
 
@@ -349,39 +352,57 @@ def image_source(component: Any, payload: dict | None) -> str | bytes | None:
 
 
 class Clears:
-    """When each session last cleared its canvas: an answer for a drawing made before
-    that is stale, and the app drops it (gr.skip) instead of showing it over the cleared
-    canvas. Gradio's own `cancels=` cannot do this: the page sends its /cancel with no
-    event id while the prediction is still joining the queue (HTTP 422)."""
+    """Drops the answer for a drawing the visitor has just cleared.
+
+    Gradio 6.31's page, after Clear, can send the cleared drawing once more: a change
+    that was waiting (trigger_mode="always_last") goes out with the Sketchpad's value
+    from before the clear, freshly uploaded, and its answer ("It's a 4") lands on the
+    empty canvas 0.6 to 1.9 s later (seen in headless Chromium). Gradio's `cancels=`
+    cannot stop it: it is a new request (and the page sends /cancel with no event id:
+    HTTP 422). So each session's drawings are remembered by content (seen), Clear sets
+    them aside (clear), and for STALE_S after it a drawing among them is stale (stale).
+    Undo right after Clear, which brings the same drawing back, reads as stale too.
+    """
 
     SESSIONS = 1000  # the most recent sessions remembered
+    PER_SESSION = 8  # drawings remembered per session, the latest
+    STALE_S = 10.0
 
     def __init__(self) -> None:
-        self.times: OrderedDict[str, float] = OrderedDict()
+        self.drawings: OrderedDict[str, list[str]] = OrderedDict()
+        self.cleared: OrderedDict[str, tuple[float, frozenset[str]]] = OrderedDict()
         self.lock = threading.Lock()
+
+    @staticmethod
+    def key(image: np.ndarray | None) -> str | None:
+        """A drawing's identity: a hash of its pixels (None for an empty canvas)."""
+        return None if image is None else hashlib.sha1(image.tobytes()).hexdigest()
+
+    def seen(self, session: str | None, key: str | None) -> None:
+        """Session `session` had the drawing `key` read."""
+        if key is None:
+            return
+        with self.lock:
+            drawings = self.drawings.setdefault(session or "", [])
+            drawings[:] = [*drawings[-(self.PER_SESSION - 1) :], key]
+            self.drawings.move_to_end(session or "")
+            while len(self.drawings) > self.SESSIONS:
+                self.drawings.popitem(last=False)
 
     def clear(self, session: str | None) -> None:
         """Session `session` cleared its canvas now."""
         with self.lock:
-            self.times[session or ""] = time.monotonic()
-            self.times.move_to_end(session or "")
-            while len(self.times) > self.SESSIONS:
-                self.times.popitem(last=False)
+            drawings = self.drawings.pop(session or "", [])
+            self.cleared[session or ""] = (time.monotonic(), frozenset(drawings))
+            self.cleared.move_to_end(session or "")
+            while len(self.cleared) > self.SESSIONS:
+                self.cleared.popitem(last=False)
 
-    def stale(self, session: str | None, sketch: Any, payload: dict | None) -> bool:
-        """Whether the page's drawing in `payload` was sent before `session`'s last clear."""
-        drawn = drawn_at(sketch, payload)
+    def stale(self, session: str | None, key: str | None) -> bool:
+        """Whether drawing `key` is one `session` cleared within the last STALE_S."""
         with self.lock:
-            cleared = self.times.get(session or "")
-        return drawn is not None and cleared is not None and drawn < cleared
-
-
-def drawn_at(sketch: Any, payload: dict | None) -> float | None:
-    """When the page's blobs for `payload` ({"id": ...}) reached the server (monotonic)."""
-    store = getattr(sketch, "blob_storage", None)
-    if not isinstance(payload, dict) or not isinstance(store, CompositeBlobs):
-        return None
-    return store.stored_at(payload.get("id"))
+            at, drawings = self.cleared.get(session or "", (0.0, frozenset()))
+        return key in drawings and time.monotonic() - at < self.STALE_S
 
 
 def example_loaded(examples: gr.Examples) -> Any:
@@ -1047,7 +1068,6 @@ class CompositeBlobs(MutableMapping):
         self.max_bytes = max_bytes
         self.entries: OrderedDict[str, Any] = OrderedDict()
         self.sizes: dict[str, int] = {}
-        self.times: dict[str, float] = {}  # when each id's blobs last arrived (monotonic)
         self.lock = threading.Lock()  # accept_blobs runs on Gradio's worker threads
 
     def __getitem__(self, key: str) -> Any:
@@ -1060,31 +1080,20 @@ class CompositeBlobs(MutableMapping):
             self.entries[key] = value
             self.entries.move_to_end(key)
             self.sizes[key] = len(value.composite or b"")
-            self.times[key] = time.monotonic()
             while len(self.entries) > self.max_entries or sum(self.sizes.values()) > self.max_bytes:
                 oldest, _ = self.entries.popitem(last=False)
                 del self.sizes[oldest]
-                self.times.pop(oldest, None)
-
-    def stored_at(self, key: Any) -> float | None:
-        """When the blobs under `key` arrived, kept after they are read (None if unknown)."""
-        with self.lock:
-            return self.times.get(key) if isinstance(key, str) else None
 
     def pop(self, key: str, default: Any = None) -> Any:
         """Atomic, and None for a key evicted since Gradio checked it was there."""
         with self.lock:
             self.sizes.pop(key, None)
-            value = self.entries.pop(key, default)
-            while len(self.times) > 4 * self.max_entries:  # times outlive their blobs a while
-                self.times.pop(next(iter(self.times)))
-            return value
+            return self.entries.pop(key, default)
 
     def __delitem__(self, key: str) -> None:
         with self.lock:
             del self.entries[key]
             del self.sizes[key]
-            self.times.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self.entries))
