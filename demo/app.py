@@ -9,7 +9,8 @@ needs beyond Gradio's public API is gradio_compat.py; the process is serving.py'
 LENET_MODEL names another model file; GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and
 CPU_CORES are read as on Spaces. The answer updates after each stroke, not on a
 button: the model takes well under a millisecond, and the guess changing while you
-draw shows what the model responds to.
+draw shows what the model responds to. The API documents one endpoint, /read (an
+image in, the reading as JSON out), which is also the Space's one MCP tool.
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ import re
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -171,6 +172,7 @@ MAX_IN_FLIGHT = 3
 # as they can grows the app's disk use by at most the quota, and by nothing a minute
 # after they stop.
 UPLOAD_QUOTA = 150 * 1024 * 1024
+CLIENT_UPLOAD_QUOTA = 100 * 1024 * 1024  # one visitor's share: the rest stays for others
 UPLOAD_TTL_S = 40
 SWEEP_EVERY_S = 10
 # Files given as URLs: fetched within this time, following at most this many redirects.
@@ -522,8 +524,11 @@ def queued_events(blocks: Any) -> Iterator[tuple[str, str]]:
     has been processed; an Event carries the join's session hash and request.
     """
     for event in list(blocks._queue.event_ids_to_events.values()):
-        client = getattr(event.request, "client", None)
-        yield event.session_hash, client.host if client else ""
+        request = event.request
+        forwarded = getattr(request, "headers", {}).get("x-forwarded-for")
+        client = getattr(request, "client", None)
+        address = forwarded.rsplit(",", 1)[-1].strip() if forwarded else ""
+        yield event.session_hash, address or (client.host if client else "")
 
 
 class RequestGuard:
@@ -585,9 +590,11 @@ class RequestGuard:
     async def upload(self, scope: Scope, receive: Counted, send: Send) -> None:
         """Pass an upload to Gradio as it streams in: counted, its files counted, within the
         quota; the paths Gradio answers with go into the Uploads ledger."""
-        uploads = self.policy.uploads
-        reserved = self.policy.limit("upload")
-        uploads.reserve(reserved)
+        uploads, client = self.policy.uploads, client_address(scope)
+        # The declared length, where there is one, is what the upload will hold at most:
+        # a drawing's few kB need not wait for room for 5 MB.
+        reserved = min(self.policy.limit("upload"), declared_length(scope) or sys.maxsize)
+        uploads.reserve(reserved, client)
         parts = PartCounter(content_type(scope))
         answer, status = bytearray(), 0
 
@@ -612,7 +619,7 @@ class RequestGuard:
             if status == 200:
                 paths = [path for path in json.loads(answer) if isinstance(path, str)]
         finally:
-            uploads.settle(reserved, paths, receive.received)
+            uploads.settle(reserved, paths, receive.received, client)
 
     async def check_json(self, scope: Scope, route: str, body: bytes) -> bytes:
         """A JSON body: parseable, shallow, no data: URLs, only uploaded or fetched files, a
@@ -683,7 +690,7 @@ class RequestGuard:
     def check_room(self, session: str | None, scope: Scope) -> None:
         """Refuse an event past MAX_IN_FLIGHT for its session (or its client, if it names no
         session: /call/ makes up one per request)."""
-        host = (scope.get("client") or ("",))[0]
+        host = client_address(scope)
         if session:
             mine = sum(1 for queued, _ in self.policy.queued() if queued == session)
         else:
@@ -843,6 +850,16 @@ def route_kind(route: str, content_type_header: str) -> str:
     return "json"
 
 
+def client_address(scope: Scope) -> str:
+    """The visitor's address: the last X-Forwarded-For entry when there is one (on Spaces
+    the proxy appends the address it saw, which the visitor cannot forge), else the
+    connection's."""
+    forwarded = header(scope, b"x-forwarded-for")
+    if forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return (scope.get("client") or ("",))[0]
+
+
 def declared_length(scope: Scope) -> int | None:
     """The body length the request declares, if it declares one."""
     declared = header(scope, b"content-length")
@@ -959,11 +976,18 @@ class Uploads:
 
     registry: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
 
-    def __init__(self, quota: int = UPLOAD_QUOTA, ttl_s: float = UPLOAD_TTL_S):
+    def __init__(
+        self,
+        quota: int = UPLOAD_QUOTA,
+        ttl_s: float = UPLOAD_TTL_S,
+        client_quota: int = CLIENT_UPLOAD_QUOTA,
+    ):
         self.quota = quota
+        self.client_quota = client_quota
         self.ttl_s = ttl_s
-        self.files: OrderedDict[str, tuple[float, int]] = OrderedDict()  # path: (time, bytes)
-        self.reserved = 0
+        # path: (time, bytes, client address)
+        self.files: OrderedDict[str, tuple[float, int, str]] = OrderedDict()
+        self.reserved: dict[str, int] = {}  # client address: bytes of uploads in progress
         self.refusals: dict[str, str] = {}  # path standing for a refused URL: why
         self.lock = threading.Lock()
 
@@ -992,29 +1016,34 @@ class Uploads:
     def pending(self) -> int:
         """Bytes of files not yet read or swept, and of uploads in progress at their largest."""
         with self.lock:
-            return self.reserved + sum(size for _, size in self.files.values())
+            return sum(self.reserved.values()) + sum(size for _, size, _ in self.files.values())
 
-    def reserve(self, size: int) -> None:
-        """Room for an upload of up to `size` bytes; Refused (429) while the quota is full."""
+    def reserve(self, size: int, client: str = "") -> None:
+        """Room for an upload of up to `size` bytes from `client`; Refused (429) while the
+        quota, or the client's share of it, is full."""
         with self.lock:
-            held = self.reserved + sum(size for _, size in self.files.values())
-            if held + size > self.quota:
+            held = sum(self.reserved.values()) + sum(size for _, size, _ in self.files.values())
+            mine = self.reserved.get(client, 0)
+            mine += sum(size for _, size, owner in self.files.values() if owner == client)
+            if held + size > self.quota or mine + size > self.client_quota:
                 raise Refused(429, "too many uploads are waiting to be read; try again in a minute")
-            self.reserved += size
+            self.reserved[client] = self.reserved.get(client, 0) + size
 
-    def settle(self, reserved: int, paths: list[str], received: int) -> None:
+    def settle(self, reserved: int, paths: list[str], received: int, client: str = "") -> None:
         """An upload has ended: its reservation becomes its files (or, cut off, a debt its
         leftover part holds on disk until the sweep)."""
         with self.lock:
-            self.reserved -= reserved
+            self.reserved[client] -= reserved
+            if not self.reserved[client]:
+                del self.reserved[client]
             share = received // max(1, len(paths))
             for path in paths or [f"cut-off upload {time.monotonic()}"]:
-                self.files[path] = (time.monotonic(), share)
+                self.files[path] = (time.monotonic(), share, client)
 
-    def add(self, path: str, size: int) -> None:
+    def add(self, path: str, size: int, client: str = "") -> None:
         """Record a file the app received some other way (a fetched URL)."""
         with self.lock:
-            self.files[path] = (time.monotonic(), size)
+            self.files[path] = (time.monotonic(), size, client)
 
     def discard(self, path: str | None) -> None:
         """Remove an upload the app has read (and the folder Gradio made for it)."""
@@ -1030,7 +1059,7 @@ class Uploads:
         in `folders` (transient ones: MCP's decoded base64 images)."""
         now, cutoff = time.monotonic(), time.time() - self.ttl_s
         with self.lock:
-            stale = [path for path, (at, _) in self.files.items() if now - at > self.ttl_s]
+            stale = [path for path, (at, _, _) in self.files.items() if now - at > self.ttl_s]
             for path in stale:
                 del self.files[path]
         for path in stale:

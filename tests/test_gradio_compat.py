@@ -362,3 +362,20 @@ def test_16_a_tools_arguments_are_described_by_one_docstring_line():
 
     description, parameters, _ = get_function_description(tool)
     assert description == "Read it." and parameters == {"image": "The image, one line."}
+
+
+def test_14_one_client_takes_at_most_its_share_of_the_upload_quota():
+    uploads = Uploads(quota=100, ttl_s=60, client_quota=60)
+    uploads.reserve(50, "203.0.113.1")
+    with pytest.raises(gradio_compat.Refused):
+        uploads.reserve(20, "203.0.113.1")  # past its share
+    uploads.reserve(40, "198.51.100.7")  # another visitor still has room
+    with pytest.raises(gradio_compat.Refused):
+        uploads.reserve(20, "192.0.2.9")  # past the whole quota
+
+
+def test_the_visitors_address_is_the_proxys_last_forwarded_entry():
+    scope = {"client": ("10.0.0.2", 5000), "headers": []}
+    assert gradio_compat.client_address(scope) == "10.0.0.2"
+    scope["headers"] = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.1")]  # the first is forgeable
+    assert gradio_compat.client_address(scope) == "203.0.113.1"
