@@ -174,7 +174,8 @@ MAX_IN_FLIGHT = 3
 UPLOAD_QUOTA = 150 * 1024 * 1024
 CLIENT_UPLOAD_QUOTA = 100 * 1024 * 1024  # one visitor's share: the rest stays for others
 UPLOAD_TTL_S = 40
-SWEEP_EVERY_S = 10
+SWEEP_EVERY_S = 5
+READ_GRACE_S = 5  # a read upload stays this long, for the page's preview of it
 # Files given as URLs: fetched within this time, following at most this many redirects.
 FETCH_TIMEOUT_S = 10
 MAX_REDIRECTS = 5
@@ -273,7 +274,8 @@ class ImageInputs:
     read(), which tells the visitor what went wrong in one line instead of failing inside
     Gradio with a generic error. An uploaded image (gr.Image) is read once: its answer is
     remembered for REMEMBER_S (the Upload tab reads its image again when it is opened
-    again), and the file itself is deleted as soon as it has been read.
+    again), and the file itself is deleted once it has been read, within READ_GRACE_S +
+    SWEEP_EVERY_S (the Upload tab shows the image from its file meanwhile).
     """
 
     REMEMBER = 64  # answers kept, most recent first
@@ -282,20 +284,22 @@ class ImageInputs:
     def __init__(self, blocks: Any, max_pixels: int):
         self.uploads = Uploads.of(blocks)
         self.max_pixels = max_pixels
-        self.answers: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self.answers: OrderedDict[tuple[int, str], tuple[float, Any]] = OrderedDict()
         self.lock = threading.Lock()
 
     def answer(self, component: Any, payload: dict | None, read: Callable[[Any], Any]) -> Any:
         """`read(image)` for the image in `payload`, remembered by its file."""
         path = file_path(component, payload)
+        key = (component._id, path)  # each input reads its own way: /read, the Upload tab
         with self.lock:
-            at, known = self.answers.get(path or "", (0.0, None))
+            at, known = self.answers.get(key, (0.0, None)) if path else (0.0, None)
         if known is not None and time.monotonic() - at < self.REMEMBER_S:
+            self.uploads.discard(path)  # sent again: read (long ago or just now) all the same
             return known
         result = read(self.read(component, payload))
         if path:
             with self.lock:
-                self.answers[path] = (time.monotonic(), result)
+                self.answers[key] = (time.monotonic(), result)
                 while len(self.answers) > self.REMEMBER:
                     self.answers.popitem(last=False)
         return result
@@ -568,7 +572,10 @@ class RequestGuard:
                 return
             if scope["method"] in ("GET", "HEAD", "OPTIONS"):
                 self.check_stream(scope, route)
-                await self.app(scope, counted, tracked)
+                try:
+                    await self.app(scope, counted, tracked)
+                except FileNotFoundError:  # swept between Gradio's check and its open
+                    raise Refused(404, "that file is gone") from None
                 return
             body = await read_body(counted)
             if kind == "blob":
@@ -1046,13 +1053,12 @@ class Uploads:
             self.files[path] = (time.monotonic(), size, client)
 
     def discard(self, path: str | None) -> None:
-        """Remove an upload the app has read (and the folder Gradio made for it)."""
-        if not path:
-            return
+        """An upload the app has read: it goes with the next sweep but one, READ_GRACE_S
+        from now (the page shows an uploaded image from its file: it may still be loading)."""
         with self.lock:
-            known = self.files.pop(path, None)
-        if known is not None:
-            remove_upload(Path(path))
+            if path in self.files:
+                _, size, client = self.files[path]
+                self.files[path] = (time.monotonic() - self.ttl_s + READ_GRACE_S, size, client)
 
     def sweep(self, upload_dir: Path, folders: Iterable[Path] = ()) -> None:
         """Remove what is older than `ttl_s`: unread uploads, cut-off parts, and the files

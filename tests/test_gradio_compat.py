@@ -294,6 +294,9 @@ def test_14_an_upload_is_answered_with_its_path_and_removed_once_read(demo_app):
     assert isinstance(path, str) and Path(path).is_file()
     value = {"path": path, "meta": {"_type": "gradio.FileData"}}
     Client(demo_app.url, verbose=False).predict(value, api_name="/read")
+    deadline = time.monotonic() + gradio_compat.READ_GRACE_S + gradio_compat.SWEEP_EVERY_S + 1
+    while Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not Path(path).exists()
 
 

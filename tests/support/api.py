@@ -14,6 +14,7 @@ import asyncio
 import base64
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -94,13 +95,20 @@ async def _session(url: str, work):
         return await work(session)
 
 
+def run_async(coroutine):
+    """`coroutine` run to its end on a thread of its own: the browser tests' Playwright
+    keeps an event loop running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def mcp_tools(url: str) -> list:
     """The tools the app's MCP server lists (mcp.types.Tool)."""
 
     async def work(session):
         return (await session.list_tools()).tools
 
-    return asyncio.run(_session(url, work))
+    return run_async(_session(url, work))
 
 
 def mcp_call(url: str, tool: str, arguments: dict):
@@ -109,7 +117,7 @@ def mcp_call(url: str, tool: str, arguments: dict):
     async def work(session):
         return await session.call_tool(tool, arguments)
 
-    return asyncio.run(_session(url, work))
+    return run_async(_session(url, work))
 
 
 def data_url(png: bytes) -> str:
