@@ -14,6 +14,7 @@ refusals and tracebacks, and the targets missed; exits with status 1 if any is.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from bench import harness
 from tests.support.hostile import (
@@ -31,11 +32,13 @@ def hostile(report: HostileReport) -> harness.Table:
     """Each attack's replies, then the memory, the log and the good drawings."""
     table = harness.Table("", ["attack", "source", "n", "statuses", "slowest s"])
     for attack in report.attacks:
-        statuses = sorted({reply.status or "none" for reply in attack.replies}, key=str)
-        slowest = max(reply.seconds for reply in attack.replies)
-        table.add(
-            attack.name, attack.source, attack.count, ",".join(map(str, statuses)), f"{slowest:.3f}"
+        counts = Counter(reply.status or "none" for reply in attack.replies)
+        statuses = ",".join(
+            f"{status}" if len(counts) == 1 else f"{status}x{n}"
+            for status, n in sorted(counts.items(), key=lambda item: str(item[0]))
         )
+        slowest = max(reply.seconds for reply in attack.replies)
+        table.add(attack.name, attack.source, len(attack.replies), statuses, f"{slowest:.3f}")
     before, after = report.memory_before, report.memory_after
     from_issues = sum(attack.source.startswith("issue") for attack in report.attacks)
     problems = report.problems()
