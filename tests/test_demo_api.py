@@ -28,7 +28,19 @@ from PIL import Image
 from demo import gradio_compat
 from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
 from demo.strokes import number_strokes, render_strokes
-from tests.support.api import curl_read, data_url, js_read, mcp_call, mcp_tools, run_async
+from tests.support.api import (
+    api_page_snippets,
+    curl_read,
+    data_url,
+    js_read,
+    mcp_call,
+    mcp_tools,
+    run_async,
+    run_curl_snippet,
+    run_js_snippet,
+    run_python_snippet,
+)
+from tests.support.page import open_page
 from tests.support.paths import DEMO_DIR
 
 REFUSED_LOOPBACK = (
@@ -71,6 +83,20 @@ def test_the_api_page_documents_read_alone(app_url):
     assert parameter["example_input"]["path"].startswith("https://")
     (returned,) = info["named_endpoints"]["/read"]["returns"]
     assert returned["component"] == "Json"
+
+
+@pytest.mark.slow  # headless Chromium, then Node and a Python of their own
+def test_the_api_pages_snippets_read_a_drawing(browser, app_url):
+    """Python, JavaScript and cURL as the API page shows them, a local image in place of
+    the example URL (which this machine cannot reach)."""
+    digit = DEMO_DIR / "examples" / "5.png"
+    with open_page(browser, app_url) as page:
+        snippets = api_page_snippets(page)
+    assert_reads(run_python_snippet(snippets["python"], digit), "5")
+    assert "number: '5'" in run_js_snippet(snippets["javascript"], digit.read_bytes())
+    event, data = run_curl_snippet(snippets["curl"], digit)
+    assert event == "complete", (event, data)
+    assert_reads(data[0], "5")
 
 
 def test_gradio_client_reads_a_local_file(client, number_png):

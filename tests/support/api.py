@@ -3,6 +3,10 @@
     curl_read(url, file_data)          # POST /gradio_api/call/read, then GET its event stream
     js_read(url, path)                 # @gradio/client in Node, as the API page's JS snippet
     mcp_tools(url), mcp_read(url, image)   # the `mcp` Python client on /gradio_api/mcp/
+    snippets = api_page_snippets(page)  # the API page's own Python, JavaScript and cURL
+    run_python_snippet(snippets["python"], png_path)   # each run with a local image for
+    run_js_snippet(snippets["javascript"], png_bytes)  # the page's example URL
+    run_curl_snippet(snippets["curl"], png_path)
 
 gradio_client is used directly by the tests. @gradio/client is installed by `make test`
 (npm, the version pinned in the Makefile) into the ignored .gradio-js/.
@@ -10,11 +14,15 @@ gradio_client is used directly by the tests. @gradio/client is installed by `mak
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import json
+import re
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
@@ -123,3 +131,81 @@ def mcp_call(url: str, tool: str, arguments: dict):
 def data_url(png: bytes) -> str:
     """`png` as a data: URL, as MCP clients send images."""
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+# The API page: "Use via API or MCP" in the footer opens it; a tab per language, each
+# holding its snippet (Gradio 6.31's markup). The snippets' example image is a URL on
+# GitHub, which the app (and this machine) cannot fetch here: each runner puts a local
+# image in its place, and otherwise runs the snippet as the page shows it.
+API_PAGE_LINK = "Use via API or MCP"
+SNIPPET_TABS = {"python": "Python", "javascript": "JavaScript", "curl": "cURL"}
+SNIPPET_STARTS = {
+    "python": "from gradio_client import",
+    "javascript": 'import { Client, handle_file } from "@gradio/client"',
+    "curl": "FILE_PATH=$(curl",
+}
+EXAMPLE_URL = re.compile(r"https://[^'\"\s]+")
+CURL_FILE = "/path/to/your/file"  # the cURL snippet's placeholder for the file to upload
+SNIPPET_TIMEOUT_S = 120
+
+
+def api_page_snippets(page) -> dict[str, str]:
+    """The API page's snippets for /read, by language, as a reader copies them."""
+    page.get_by_text(API_PAGE_LINK).click()
+    docs = page.locator(".api-docs")
+    snippets = {}
+    for language, tab in SNIPPET_TABS.items():
+        docs.get_by_text(tab, exact=True).first.click()
+        texts = (text.strip() for text in docs.locator("code").all_inner_texts())
+        snippets[language] = next(t for t in texts if t.startswith(SNIPPET_STARTS[language]))
+    return snippets
+
+
+def run_python_snippet(snippet: str, image: Path) -> dict:
+    """The Python snippet run with `image` for its example URL: the result it prints."""
+    code = EXAMPLE_URL.sub(str(image), snippet)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=SNIPPET_TIMEOUT_S
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the Python snippet exited {result.returncode}: {result.stderr}")
+    return ast.literal_eval(result.stdout.strip().splitlines()[-1])  # print(result): a dict
+
+
+def run_js_snippet(snippet: str, png: bytes) -> str:
+    """The JavaScript snippet in Node, fetching `png` as a data: URL instead of its example
+    URL: what it logs (result.data, as Node prints it)."""
+    code = EXAMPLE_URL.sub(data_url(png), snippet) + "\nprocess.exit(0);\n"
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", code],
+        cwd=GRADIO_JS,
+        capture_output=True,
+        text=True,
+        timeout=SNIPPET_TIMEOUT_S,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the JavaScript snippet exited {result.returncode}: {result.stderr}")
+    return result.stdout
+
+
+def run_curl_snippet(snippet: str, image: Path) -> tuple[str, object]:
+    """The cURL snippet in bash, uploading `image`: the event stream's last event and data.
+
+    The snippet ends `... | read EVENT_ID; curl ...$EVENT_ID`, which keeps EVENT_ID in zsh
+    (the macOS shell) but not in bash, which runs `read` in a subshell unless `lastpipe`
+    is set; so it runs with lastpipe.
+    """
+    code = snippet.replace(CURL_FILE, str(image))
+    result = subprocess.run(
+        ["bash", "-O", "lastpipe", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=SNIPPET_TIMEOUT_S,
+    )
+    event, data = "", None
+    for line in result.stdout.splitlines():
+        if line.startswith("event:"):
+            event = line.partition(":")[2].strip()
+        elif line.startswith("data:") and event in ("complete", "error"):
+            data = json.loads(line.partition(":")[2])
+    return event, data
