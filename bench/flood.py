@@ -25,9 +25,7 @@ from tests.support.flood import (
     fair_share,
     upload_flood,
 )
-
-MB = 1024 * 1024
-MAX_DISK_GROWTH_MB = 200
+from tests.support.hostile import MAX_DISK_GROWTH_MB, MB
 
 
 def share(report: ShareReport) -> harness.Table:
