@@ -10,6 +10,9 @@ GRADIO_VERSION := $(shell sed -n 's/^sdk_version: *//p' demo/README.md)
 # axe-core, injected into the page by the accessibility tests.
 AXE_CORE_VERSION := 4.14.1
 AXE_JS := .axe/node_modules/axe-core/axe.min.js
+# @gradio/client, the JavaScript client the API page's snippets use (tests/support/api.py).
+GRADIO_JS_VERSION := 2.7.0
+GRADIO_JS := .gradio-js/node_modules/@gradio/client/package.json
 
 .PHONY: demo test model lint
 
@@ -18,7 +21,7 @@ demo: .venv-demo/.installed
 
 # Everything, the slow tests included (a fresh demo venv); `.venv/bin/python -m pytest`
 # alone skips those.
-test: .venv/.installed chromium $(AXE_JS)
+test: .venv/.installed chromium $(AXE_JS) $(GRADIO_JS)
 	MNIST_DIR=$(MNIST_DIR) .venv/bin/python -m pytest -m ""
 
 # The shipped demo model, from a clean checkout: train with the best recipe, then export.
@@ -37,16 +40,25 @@ lint: .venv/.installed
 .venv-demo/.installed: demo/requirements.txt demo/README.md
 	$(PYTHON) -m venv .venv-demo
 	.venv-demo/bin/pip install --quiet --disable-pip-version-check \
-		-r demo/requirements.txt gradio==$(GRADIO_VERSION)
+		-r demo/requirements.txt "gradio[mcp]==$(GRADIO_VERSION)"
 	touch $@
 
-# npm installs the pinned axe-core into the ignored .axe/ (Debian's npm where it is missing).
-$(AXE_JS): Makefile
-	@command -v npm >/dev/null || { \
-		echo "installing Debian's npm for axe-core"; \
-		apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+# npm installs the pinned axe-core into the ignored .axe/ and @gradio/client into the
+# ignored .gradio-js/ (Debian's npm where it is missing).
+$(AXE_JS): Makefile | npm
 	npm install --silent --no-save --no-package-lock --prefix .axe axe-core@$(AXE_CORE_VERSION)
 	touch $@
+
+$(GRADIO_JS): Makefile | npm
+	npm install --silent --no-save --no-package-lock --prefix .gradio-js \
+		@gradio/client@$(GRADIO_JS_VERSION)
+	touch $@
+
+npm:
+	@command -v npm >/dev/null || { \
+		echo "installing Debian's npm for axe-core and @gradio/client"; \
+		apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+.PHONY: npm
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 chromium:

@@ -9,7 +9,8 @@ needs beyond Gradio's public API is gradio_compat.py; the process is serving.py'
 LENET_MODEL names another model file; GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and
 CPU_CORES are read as on Spaces. The answer updates after each stroke, not on a
 button: the model takes well under a millisecond, and the guess changing while you
-draw shows what the model responds to.
+draw shows what the model responds to. The API documents one endpoint, /read (an
+image in, the reading as JSON out), which is also the Space's one MCP tool.
 """
 
 from __future__ import annotations
@@ -125,44 +126,109 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             example_labels=[f"Example {path.stem}" for path in paths],
             cache_examples=False,
         )
+        # The API's plain endpoint, /read, and the Space's one MCP tool: an image in,
+        # the reading as JSON out. Its components are never shown; the page does not call it.
+        read_image = gr.Image(label="image", type="filepath", visible=False)
+        reading_json = gr.JSON(label="reading", visible=False)
         views = gradio_compat.ViewFiles()
+        images = gradio_compat.ImageInputs(app, serving.MAX_PIXELS)
+        clears = gradio_compat.Clears()
 
-        def predict(payload: dict | None) -> tuple:
-            """Read the Sketchpad's drawing (background, layers, composite): digit or number."""
-            payload = gradio_compat.composite_only(payload)
-            value = gradio_compat.decode(sketch, payload, serving.MAX_PIXELS)
-            scores, words, view, table = reading.read_drawing(
-                classifier, None if value is None else value["composite"]
-            )
+        def predict(payload: dict | None, request: gr.Request) -> tuple:
+            """Read the Sketchpad's drawing, after a stroke: a digit or a number."""
+            return read_drawing(payload, request.session_hash, after_a_stroke=True)
+
+        def predict_again(payload: dict | None, request: gr.Request) -> tuple:
+            """Read the Sketchpad's drawing again: an example loaded, the tab opened."""
+            return read_drawing(payload, request.session_hash, after_a_stroke=False)
+
+        def read_drawing(payload: dict | None, session: str | None, after_a_stroke: bool):
+            image = images.read(sketch, payload)
+            drawing = clears.key(image)
+            # The page can send a drawing again after Clear: its answer would land on
+            # the empty canvas (gradio_compat.Clears).
+            if after_a_stroke and clears.stale(session, drawing):
+                return tuple(gr.skip() for _ in BLANK)
+            clears.seen(session, drawing)
+            scores, words, view, table = reading.read_drawing(classifier, image)
             return scores, views.save(view), words, table
 
         def predict_upload(payload: dict | None) -> tuple:
             """Read an uploaded photo or scan of one digit."""
             if payload is None:
                 return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
-            image = gradio_compat.decode(upload, payload, serving.MAX_PIXELS)
-            scores, words, view = reading.read_image(classifier, image)
-            return scores, views.save(view), words, ""
+
+            def read_upload(image) -> tuple:
+                scores, words, view = reading.read_image(classifier, image)
+                return scores, views.save(view), words, ""
+
+            return images.answer(upload, payload, read_upload)
+
+        def read(image: dict | None) -> dict:
+            """Read the handwritten digit, or number of up to 8 digits, in an image.
+
+            LeNet-5, trained on MNIST, reads each digit after the image is prepared the
+            way MNIST's digits were (ink found, cropped, fitted to 20x20, centred). Digits
+            are read left to right and must not touch. A photo needs plain, evenly lit paper.
+
+            Args:
+                image: The image: a public http(s) URL, or base64 data ("data:image/png;base64,..."); at most 5 MB and 16 megapixels. A drawing, photo or scan of digits, dark on light or light on dark.
+
+            Returns:
+                A JSON object: "number", the digits read left to right (null if there is no ink); "not_sure", true when any digit is below the model's calibrated threshold; "answer", the reading in words; "digits", each digit's three best guesses with their probabilities, best first.
+            """  # noqa: E501  (Gradio reads each argument's description from one line)
+            return images.answer(
+                read_image, image, lambda value: reading.reading_of(classifier, value)
+            )
 
         outputs = [label, seen, answer, digits]
         listener = {
             "outputs": outputs,
-            "preprocess": False,  # gradio_compat.decode does it, with readable errors
+            "preprocess": False,  # gradio_compat.ImageInputs decodes, with readable errors
             "trigger_mode": "always_last",
             "show_progress": "hidden",
             "concurrency_limit": serving.concurrency_limit(),
             "concurrency_id": "model",
         }
         at_once = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
-        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **listener)
-        # Clear resets the outputs at once and cancels a prediction still running for the
-        # last stroke, which would otherwise land after it and leave a stale label.
-        sketch.clear(lambda: BLANK, outputs=outputs, cancels=[drawn], **at_once)
+        # The Sketchpad's and the Upload tab's events stay callable (gradio_client's
+        # api_name="/predict"), but the API page and MCP show /read alone.
+        api = {"api_visibility": "undocumented"}
+        gr.on(
+            [],
+            read,
+            inputs=read_image,
+            outputs=reading_json,
+            api_name="read",
+            preprocess=False,
+            show_progress="hidden",
+            concurrency_limit=serving.concurrency_limit(),
+            concurrency_id="model",
+        )
+        drawn = sketch.change(predict, inputs=sketch, api_name="predict", **api, **listener)
+
+        def clear(request: gr.Request) -> tuple:
+            clears.clear(request.session_hash)
+            return BLANK
+
+        # Clear blanks the outputs through the queue, at once (a group of its own, no
+        # limit), so its answer comes down the session's one event stream after any
+        # answer sent before it; an answer computed after it for the drawing before is
+        # dropped by predict (Clears). Answered outside the queue, the blank could arrive
+        # before a stale answer already on its way, which would then stay.
+        sketch.clear(
+            clear,
+            outputs=outputs,
+            show_progress="hidden",
+            api_visibility="private",
+            concurrency_limit=None,
+            concurrency_id="clear",
+        )
         # `input` is the visitor's upload or removal, once; `change` fired twice for a
         # corrupt file (two error toasts). A failed upload shows one error and leaves no
         # stale answer: the file, the prediction and the model view are all cleared.
         uploaded = upload.input(
-            predict_upload, inputs=upload, api_name="predict_upload", **listener
+            predict_upload, inputs=upload, api_name="predict_upload", **api, **listener
         )
         uploaded.failure(
             lambda: (UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, "", None),
@@ -174,13 +240,13 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         # `click` itself would wait for Gradio's own example-loading call to return.)
         examples.dataset.select(None, js=show_message(OPENING_MESSAGE), outputs=outputs)
         example_read = gradio_compat.example_loaded(examples).then(
-            predict, inputs=sketch, api_visibility="private", **listener
+            predict_again, inputs=sketch, api_visibility="private", **listener
         )
         # The prediction and the model view belong to the visible tab. Opening a tab
         # blanks them at once (in the browser), then reads the open tab's image again.
         reading_now = {"js": show_message(READING_MESSAGE), "outputs": outputs}
         drawing_read = draw_tab.select(None, **reading_now).then(
-            predict, inputs=sketch, api_visibility="private", **listener
+            predict_again, inputs=sketch, api_visibility="private", **listener
         )
         upload_read = upload_tab.select(None, **reading_now).then(
             predict_upload, inputs=upload, api_visibility="private", **listener
@@ -236,6 +302,7 @@ def main() -> None:
             # System fonts: the default theme would fetch Google Fonts from the visitor's browser.
             theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS),
             state_session_capacity=serving.STATE_SESSIONS,
+            mcp_server=True,  # /gradio_api/mcp: the /read endpoint as the Space's one tool
             **guard,
         )
 

@@ -16,17 +16,32 @@ fails there first. The internals touched:
  4. The private `component._id`, the id the page sends as component_id (Policy.for_app).
  5. `component.GRADIO_CACHE`, the upload folder every uploaded path lies in (Policy).
  6. `data_model.model_validate(value, context={"validate_meta": True})`, how Gradio
-    checks an input value (RequestGuard.check_inputs, decode).
- 7. `ImageEditor.blob_storage`, the dict the Sketchpad's blobs wait in (CompositeBlobs).
+    checks an input value, and the models' fields: ImageData's `path`, EditorData's
+    `id`, `composite` and `background` (RequestGuard.check_inputs, image_source).
+ 7. `ImageEditor.blob_storage`, the dict the Sketchpad's blobs wait in, read by the id
+    the page sends (CompositeBlobs, image_source); `gr.Dataset.samples`, the rows the
+    Examples' loading function indexes (input_model).
  8. FastAPI's error shape, `{"detail": ...}`, copied by the guard's refusals (send_json).
  9. `launch(app_kwargs={"middleware": ...})`, how the guard gets in front (protect).
 10. `Examples.load_input_event`, the event that loads an example (example_loaded).
 11. CSS and JS that target Gradio's class names and markup: `.pixi-target`,
     `.toolbar-wrap`, `button.quite-round`, ... (page.css, page.js; PAGE_SELECTORS).
 12. Gradio's image cache, which rewrites a returned array's file in place (ViewFiles).
+13. The queue: `Blocks._queue.event_ids_to_events` (each Event's `session_hash` and
+    `request`, from join until processed) and `pending_messages_per_session` (the
+    sessions an event stream may be opened for) (queued_events, check_stream).
+14. The upload route: answers a JSON list of paths, and writes each part as a `tmp*`
+    file in the upload folder first, left there if the upload is cut off (Uploads).
+15. URL fetching: Gradio downloads a FileData whose path is an http(s) URL, before the
+    function runs, through safehttpx (`is_public_ip`, `AsyncSecureTransport`,
+    `matches_domain_whitelist` with `processing_utils.PUBLIC_HOSTNAME_WHITELIST`), which
+    fetch_url reuses with limits (see there).
+16. MCP: `gradio.mcp.DEFAULT_TEMP_DIR`, where the MCP server decodes base64 images
+    (protect); a tool's argument is described by one `name: description` line of the
+    function's docstring (app.py's `read`); public API endpoints are the tools.
 
-What the guard refuses, and why (issue 10; figures in BENCHMARKS.md): Gradio 6.31 trusts
-what its routes receive more than a public Space can afford. Found on 127.0.0.1:
+What the guard refuses, and why (issues 10 and 20; figures in BENCHMARKS.md): Gradio 6.31
+trusts what its routes receive more than a public Space can afford. Found on 127.0.0.1:
 
 - POST /gradio_api/component_server runs the Sketchpad's `accept_blobs`, which grows a
   list to whatever layer `index` it is sent (1e8 keeps ~760 MB for the life of the
@@ -37,20 +52,32 @@ what its routes receive more than a public Space can afford. Found on 127.0.0.1:
 - Unknown `fn_index` or `api_name` values, bad blob fields and over-deep JSON raise
   inside Gradio: HTTP 500 with a traceback, or a reset connection. So do file paths
   outside the upload folder and remote URLs, which Gradio refuses, but with a traceback.
+- A body's declared Content-Length is not what h11 reads: with `Transfer-Encoding:
+  chunked` too, it reads every chunk. A 12.6 MB JSON body declared as 100 bytes took
+  +606 MB and 7.2 s, parsed on the event loop; /upload took 16.8 MB against 5 MB.
+- The queue is shared: 20 concurrent predictions of a 16-megapixel image from one
+  client filled it, and every other visitor got "Queue is full" for 15 s.
+- Uploads stay for an hour (delete_cache), cut-off ones for good; one client could
+  write 13 GB a minute, or 2,120 inodes in one request of 1,000 files.
+- An Examples row number out of range, and an event stream for an unknown session,
+  raise inside Gradio: a 500 and a traceback, a 78-line traceback.
 
 RequestGuard, an ASGI middleware, checks each request against what the page and
 gradio_client actually send and answers anything else with a short 4xx and one log
 line, before Gradio reads it. What the page sends was read from headless Chromium's
 requests while drawing: for each stroke, three blobs (background, composite, layer 0)
 of a few kB to the component server, then `{"id": ...}` on the queue. CompositeBlobs
-bounds what the Sketchpad keeps between those blobs and the prediction, and
-composite_only strips a payload to the one image the app reads, so nothing else is
-decoded.
+bounds what the Sketchpad keeps between those blobs and the prediction; ImageInputs
+decodes only the one image the app reads (shrunk first: reading/files.py), and deletes
+an upload once read; Uploads bounds what waits on disk; Clears drops an answer for a
+drawing that was cleared since.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import hashlib
 import importlib.metadata
 import io
@@ -58,24 +85,39 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
+import socket
+import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 import gradio as gr
+import gradio.mcp
+import httpx
 import numpy as np
+import safehttpx
 from gradio import ImageEditor
+from gradio.processing_utils import PUBLIC_HOSTNAME_WHITELIST
 from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+
+# `python app.py` (the Space) makes this folder's modules top-level; tests import demo.*.
+if __package__:
+    from .reading import ImageTooLarge, open_image
+else:
+    from reading import ImageTooLarge, open_image
 
 log = logging.getLogger("demo.guard")
 
@@ -108,6 +150,9 @@ API_PREFIX = "/gradio_api"
 # The routes that pick a function by `fn_index` in the body or by the name in the path.
 PREDICT_ROUTES = re.compile(r"/(queue/join|(run|api|call|call/v2)/(?P<name>[^/]+))/?")
 BLOB_ROUTE = re.compile(r"/component_server/?")
+UPLOAD_ROUTE = re.compile(r"/upload/?")
+QUEUE_DATA_ROUTE = re.compile(r"/queue/data/?")
+MCP_ROUTE = re.compile(r"/mcp(/.*)?")
 
 # The largest JSON body the page or gradio_client sends is a Sketchpad value with two
 # file references (~1.5 kB, after loading an example); 16 KiB leaves room and keeps what
@@ -115,6 +160,30 @@ BLOB_ROUTE = re.compile(r"/component_server/?")
 MAX_JSON_BODY = 16 * 1024
 # A multipart body carries one file (at most max_file_size) plus boundaries and fields.
 MULTIPART_OVERHEAD = 64 * 1024
+# The page uploads one file at a time, gradio_client one per request; Gradio itself
+# takes 1,000 in one request (2,120 inodes).
+MAX_UPLOAD_FILES = 3
+# Events one session (or one client naming no session) may have waiting or running in
+# the queue: the page has at most one per tab and one for an example; a client that
+# sends 20 at once gets the rest refused, so the queue stays open to others.
+MAX_IN_FLIGHT = 3
+# Files received and not yet read: at most this many bytes on disk at once, each kept
+# at most UPLOAD_TTL_S (swept every SWEEP_EVERY_S), so one visitor uploading as fast
+# as they can grows the app's disk use by at most the quota, and by nothing a minute
+# after they stop.
+UPLOAD_QUOTA = 150 * 1024 * 1024
+CLIENT_UPLOAD_QUOTA = 100 * 1024 * 1024  # one visitor's share: the rest stays for others
+UPLOAD_TTL_S = 40
+SWEEP_EVERY_S = 5
+READ_GRACE_S = 5  # a read upload stays this long, for the page's preview of it
+# Files given as URLs: fetched within this time, following at most this many redirects.
+FETCH_TIMEOUT_S = 10
+MAX_REDIRECTS = 5
+PUBLIC_HOSTS = PUBLIC_HOSTNAME_WHITELIST  # Hugging Face's hosts, as Gradio lets them through
+FETCHED = "fetched"  # the upload folder's subfolder for fetched files
+REFUSED = "refused"  # ... and the folder (never made) of the paths that stand for refused URLs
+MAX_REFUSALS = 256
+MCP_FILES = "mcp"  # ... and for the images MCP clients send as base64
 # The most file references one request carries: the Sketchpad's background, its one
 # layer and its composite.
 MAX_FILES_PER_REQUEST = 3
@@ -171,37 +240,175 @@ def protect(blocks: gr.Blocks, layers: int, max_file_size: int) -> dict[str, Any
 
     Returns the keyword arguments for `blocks.launch(...)` that install the guard. Call
     after the Blocks are built: the policy is read from its functions and components.
+    Also starts the sweep of unread uploads, and sends the images MCP clients give as
+    base64 into the upload folder, where it reaches them.
     """
     bound_blob_storage(blocks)
     policy = Policy.for_app(blocks, layers=layers, max_file_size=max_file_size)
+    mcp_files = policy.upload_dir / MCP_FILES
+    # Gradio's MCP server decodes base64 images into DEFAULT_TEMP_DIR (fixed when gradio
+    # is imported: /tmp/gradio here), then uploads them, and never deletes them.
+    gradio.mcp.DEFAULT_TEMP_DIR = str(mcp_files)
+    start_sweeping(policy.uploads, policy.upload_dir, [mcp_files])
     return {"app_kwargs": {"middleware": [middleware(policy)]}}
 
 
-def decode(component: gr.components.Component, payload: dict | None, max_pixels: int) -> Any:
-    """Gradio's own decoding of an image payload, with failures turned into short messages.
+def start_sweeping(uploads: Uploads, upload_dir: Path, folders: list[Path]) -> None:
+    """Sweep `uploads` every SWEEP_EVERY_S on a thread of its own, for the process's life."""
 
-    The events run with preprocess=False so that a corrupt or oversized upload (over
-    `max_pixels`, which PIL refuses before decoding) reaches this function, which can tell
-    the user what went wrong, instead of failing inside Gradio with a generic error.
-    GIFs, which gr.Image hands over unconverted (to keep their frames), come back as
-    RGBA arrays: as palette indices they would read as grey levels.
+    def sweep() -> None:
+        while True:
+            time.sleep(SWEEP_EVERY_S)
+            try:
+                uploads.sweep(upload_dir, folders)
+            except OSError as error:  # a full or vanished folder: try again next time
+                log.warning("sweeping uploads failed: %s", error)
+
+    threading.Thread(target=sweep, name="sweep-uploads", daemon=True).start()
+
+
+class ImageInputs:
+    """The images the app's functions read: decoded by the reading core, removed once read.
+
+    The events run with preprocess=False, so that a corrupt or oversized file reaches
+    read(), which tells the visitor what went wrong in one line instead of failing inside
+    Gradio with a generic error. An uploaded image (gr.Image) is read once: its answer is
+    remembered for REMEMBER_S (the Upload tab reads its image again when it is opened
+    again), and the file itself is deleted once it has been read, within READ_GRACE_S +
+    SWEEP_EVERY_S (the Upload tab shows the image from its file meanwhile).
+    """
+
+    REMEMBER = 64  # answers kept, most recent first
+    REMEMBER_S = 300  # within ViewFiles.MAX_AGE_S: the answers' views must still exist
+
+    def __init__(self, blocks: Any, max_pixels: int):
+        self.uploads = Uploads.of(blocks)
+        self.max_pixels = max_pixels
+        self.answers: OrderedDict[tuple[int, str], tuple[float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def answer(self, component: Any, payload: dict | None, read: Callable[[Any], Any]) -> Any:
+        """`read(image)` for the image in `payload`, remembered by its file."""
+        path = file_path(component, payload)
+        key = (component._id, path)  # each input reads its own way: /read, the Upload tab
+        with self.lock:
+            at, known = self.answers.get(key, (0.0, None)) if path else (0.0, None)
+        if known is not None and time.monotonic() - at < self.REMEMBER_S:
+            self.uploads.discard(path)  # sent again: read (long ago or just now) all the same
+            return known
+        result = read(self.read(component, payload))
+        if path:
+            with self.lock:
+                self.answers[key] = (time.monotonic(), result)
+                while len(self.answers) > self.REMEMBER:
+                    self.answers.popitem(last=False)
+        return result
+
+    def read(self, component: Any, payload: dict | None) -> np.ndarray | None:
+        """The image in `payload` (a Sketchpad's or gr.Image's value) as a uint8 RGBA array,
+        None for none; a file is deleted once read. Failures raise gr.Error in one line."""
+        path = file_path(component, payload)
+        refused = self.uploads.refusal(path)
+        if refused:  # a URL the guard would not or could not fetch (logged there)
+            raise gr.Error(refused, print_exception=False)
+        try:
+            source = image_source(component, payload)
+            return None if source is None else open_image(source, self.max_pixels)
+        except (ImageTooLarge, Image.DecompressionBombError):
+            log.info("refused image: over %d pixels", self.max_pixels)
+            message = TOO_LARGE_MESSAGE.format(megapixels=self.max_pixels // 1_000_000)
+            # print_exception=False: one log line per refused image, not Gradio's traceback.
+            raise gr.Error(message, print_exception=False) from None
+        except (OSError, SyntaxError, ValueError) as error:  # PIL's, and a bad payload
+            log.info("refused image: unreadable: %s", str(error)[:200])
+            raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
+        finally:
+            # A Sketchpad's files are not removed here: the page uploads the same drawing
+            # under the same (content-addressed) path again and again, and may name a
+            # path it uploaded earlier; they go with the sweep.
+            self.uploads.discard(path)
+
+
+def file_path(component: Any, payload: dict | None) -> str | None:
+    """The uploaded file a gr.Image payload names (None for a Sketchpad's or none)."""
+    if isinstance(component, ImageEditor) or not isinstance(payload, dict):
+        return None
+    path = payload.get("path")
+    return path if isinstance(path, str) else None
+
+
+def image_source(component: Any, payload: dict | None) -> str | bytes | None:
+    """Where the image of a payload is: an uploaded file's path, or a drawing's bytes.
+
+    A Sketchpad's payload is either the page's {"id": ...}, whose composite waits in the
+    blob store, or files (gradio_client): the composite, else the background (the API
+    page's example sends a background and no composite). gr.Image's is one file. The
+    payload is checked with Gradio's own data model first.
     """
     if payload is None:
         return None
-    # print_exception=False: one log line per refused image, not Gradio's traceback.
-    try:
-        value = component.preprocess(component.data_model.model_validate(payload))
-        if isinstance(value, Image.Image):
-            # PIL decodes lazily: a corrupt GIF fails here, inside the try.
-            value = np.array(value.convert("RGBA"))
-        return value
-    except Image.DecompressionBombError:
-        log.info("refused image: over %d pixels", max_pixels)
-        message = TOO_LARGE_MESSAGE.format(megapixels=max_pixels // 1_000_000)
-        raise gr.Error(message, print_exception=False) from None
-    except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for undecodable files
-        log.info("refused image: unreadable: %s", error)
-        raise gr.Error(UNREADABLE_MESSAGE, print_exception=False) from None
+    value = component.data_model.model_validate(payload, context={"validate_meta": True})
+    if not isinstance(component, ImageEditor):  # gr.Image: one file (ImageData)
+        return value.path
+    if value.id is not None:
+        blobs = component.blob_storage.pop(value.id, None)
+        return None if blobs is None else blobs.composite
+    image = value.composite or value.background
+    return None if image is None else image.path
+
+
+class Clears:
+    """Drops the answer for a drawing the visitor has just cleared.
+
+    Gradio 6.31's page, after Clear, can send the cleared drawing once more: a change
+    that was waiting (trigger_mode="always_last") goes out with the Sketchpad's value
+    from before the clear, freshly uploaded, and its answer ("It's a 4") lands on the
+    empty canvas 0.6 to 1.9 s later (seen in headless Chromium). Gradio's `cancels=`
+    cannot stop it: it is a new request (and the page sends /cancel with no event id:
+    HTTP 422). So each session's drawings are remembered by content (seen), Clear sets
+    them aside (clear), and for STALE_S after it a drawing among them is stale (stale).
+    Undo right after Clear, which brings the same drawing back, reads as stale too.
+    """
+
+    SESSIONS = 1000  # the most recent sessions remembered
+    PER_SESSION = 8  # drawings remembered per session, the latest
+    STALE_S = 10.0
+
+    def __init__(self) -> None:
+        self.drawings: OrderedDict[str, list[str]] = OrderedDict()
+        self.cleared: OrderedDict[str, tuple[float, frozenset[str]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(image: np.ndarray | None) -> str | None:
+        """A drawing's identity: a hash of its pixels (None for an empty canvas)."""
+        return None if image is None else hashlib.sha1(image.tobytes()).hexdigest()
+
+    def seen(self, session: str | None, key: str | None) -> None:
+        """Session `session` had the drawing `key` read."""
+        if key is None:
+            return
+        with self.lock:
+            drawings = self.drawings.setdefault(session or "", [])
+            drawings[:] = [*drawings[-(self.PER_SESSION - 1) :], key]
+            self.drawings.move_to_end(session or "")
+            while len(self.drawings) > self.SESSIONS:
+                self.drawings.popitem(last=False)
+
+    def clear(self, session: str | None) -> None:
+        """Session `session` cleared its canvas now."""
+        with self.lock:
+            drawings = self.drawings.pop(session or "", [])
+            self.cleared[session or ""] = (time.monotonic(), frozenset(drawings))
+            self.cleared.move_to_end(session or "")
+            while len(self.cleared) > self.SESSIONS:
+                self.cleared.popitem(last=False)
+
+    def stale(self, session: str | None, key: str | None) -> bool:
+        """Whether drawing `key` is one `session` cleared within the last STALE_S."""
+        with self.lock:
+            at, drawings = self.cleared.get(session or "", (0.0, frozenset()))
+        return key in drawings and time.monotonic() - at < self.STALE_S
 
 
 def example_loaded(examples: gr.Examples) -> Any:
@@ -263,7 +470,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Policy:
-    """What this app's page and API accept: its functions and its Sketchpad's blobs."""
+    """What this app's page and API accept: its functions, its Sketchpad's blobs, its files."""
 
     max_file_size: int
     upload_dir: Path  # where Gradio keeps uploads: every file a request names is in it
@@ -273,6 +480,10 @@ class Policy:
     api_names: Mapping[str, int]
     blob_component: int  # the Sketchpad: the only component whose server function is called
     blob_layers: int  # the page sends layer indices 0 .. blob_layers - 1
+    # (session hash, client address) of each event waiting or running in Gradio's queue.
+    queued: Callable[[], Iterator[tuple[str, str]]]
+    sessions: Callable[[], Any]  # the session hashes Gradio has messages for (a container)
+    uploads: Uploads
 
     @classmethod
     def for_app(cls, blocks: Any, layers: int, max_file_size: int) -> Policy:
@@ -282,22 +493,59 @@ class Policy:
             # Gradio's upload folder, as Gradio writes it into the paths it hands out.
             upload_dir=Path(os.path.normpath(the_sketchpad(blocks).GRADIO_CACHE)),
             inputs={
-                index: tuple(getattr(block, "data_model", None) for block in fn.inputs)
+                index: tuple(input_model(block) for block in fn.inputs)
                 for index, fn in blocks.fns.items()  # BlockFunctions by their fn_index
             },
             api_names={fn.api_name: index for index, fn in blocks.fns.items() if fn.api_name},
             blob_component=the_sketchpad(blocks)._id,
             blob_layers=layers,
+            queued=lambda: queued_events(blocks),
+            sessions=lambda: blocks._queue.pending_messages_per_session,
+            uploads=Uploads.of(blocks),
         )
+
+    def limit(self, kind: str) -> int:
+        """The most bytes a request body of this kind (route_kind's) may carry."""
+        if kind in ("upload", "blob"):
+            return self.max_file_size + MULTIPART_OVERHEAD
+        if kind == "mcp":  # an image as base64 inside JSON-RPC
+            return self.max_file_size * 4 // 3 + MULTIPART_OVERHEAD
+        return MAX_JSON_BODY
+
+
+def input_model(block: Any) -> Any:
+    """What an input takes: its Gradio data model, or for the Examples' dataset (which has
+    none: it takes a row number) the number of rows."""
+    if isinstance(block, gr.Dataset):
+        return len(block.samples)
+    return getattr(block, "data_model", None)
+
+
+def queued_events(blocks: Any) -> Iterator[tuple[str, str]]:
+    """(session hash, client address) of every event in `blocks`'s queue, waiting or running.
+
+    Gradio's Queue keeps each event in `event_ids_to_events` from its join until it
+    has been processed; an Event carries the join's session hash and request.
+    """
+    for event in list(blocks._queue.event_ids_to_events.values()):
+        request = event.request
+        forwarded = getattr(request, "headers", {}).get("x-forwarded-for")
+        client = getattr(request, "client", None)
+        address = forwarded.rsplit(",", 1)[-1].strip() if forwarded else ""
+        yield event.session_hash, address or (client.host if client else "")
 
 
 class RequestGuard:
     """ASGI middleware: refuse requests this app never needs before Gradio reads them.
 
-    Every body needs a Content-Length within its limit (checked before a byte of it is
-    read); JSON bodies must parse, stay shallow, carry at most MAX_FILES_PER_REQUEST file
-    references and no `data:` URLs, and name a function that exists; blobs for the
-    component server must be what the page's Sketchpad sends. GET requests pass as they are.
+    Every body is counted as it arrives, whatever its headers declare (chunked bodies
+    included), and refused past its kind's limit: 16 KiB of JSON, an upload or a blob,
+    a base64 image for MCP. JSON bodies must parse, stay shallow, carry at most
+    MAX_FILES_PER_REQUEST file references and no `data:` URLs, and name a function that
+    exists; a file given as a public http(s) URL is fetched (fetch_url) and handed to
+    Gradio as an upload. A session (or a client that names none) may have
+    MAX_IN_FLIGHT events queued or running. Uploads count against the Uploads quota and
+    carry at most MAX_UPLOAD_FILES files; blobs must be what the page's Sketchpad sends.
     """
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], policy: Policy):
@@ -305,77 +553,160 @@ class RequestGuard:
         self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         route = api_route(scope["path"])
-        multipart = content_type(scope).startswith("multipart/form-data")
+        kind = route_kind(route, content_type(scope))
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
         try:
-            length = self.checked_length(scope, multipart)
-            if multipart and not BLOB_ROUTE.fullmatch(route):  # /upload: size is the limit
-                await self.app(scope, receive, send)
+            counted = Counted(receive, self.policy.limit(kind), declared_length(scope))
+            if kind == "upload":
+                await self.upload(scope, counted, tracked)
                 return
-            body = await read_body(receive, length)
-            if multipart:
+            if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+                self.check_stream(scope, route)
+                try:
+                    await self.app(scope, counted, tracked)
+                except FileNotFoundError:  # swept between Gradio's check and its open
+                    raise Refused(404, "that file is gone") from None
+                return
+            body = await read_body(counted)
+            if kind == "blob":
                 await self.check_blob(scope, body)
+            elif kind == "mcp":
+                await check_mcp(body)
             else:
-                self.check_json(route, body)
+                body = await self.check_json(scope, route, body)
+            await self.app(with_length(scope, len(body)), replay(body, receive), tracked)
         except Refused as refused:
             client = (scope.get("client") or ("?",))[0]
             log.info("refused %s %s from %s: %s", scope["method"], route, client, refused.reason)
-            await send_json(send, refused.status, {"detail": refused.reason})
-            return
-        await self.app(scope, replay(body, receive), send)
+            if not started:  # a refusal from inside Gradio's reading, before it answered
+                await send_json(send, refused.status, {"detail": refused.reason})
+        except ClientDisconnect:  # cut off mid-body: nobody to answer; Uploads sweeps the rest
+            client = (scope.get("client") or ("?",))[0]
+            log.info("refused %s %s from %s: the client went away", scope["method"], route, client)
 
-    def checked_length(self, scope: Scope, multipart: bool) -> int:
-        """The declared body length, if within this kind of body's limit."""
-        declared = header(scope, b"content-length")
-        if declared is None:
-            if header(scope, b"transfer-encoding") is None:
-                return 0
-            # Chunked bodies have no length to check up front; the page never sends one.
-            raise Refused(411, "a request body needs a Content-Length")
-        if not declared.isdigit():
-            raise Refused(400, "Content-Length is not a number")
-        limit = self.policy.max_file_size + MULTIPART_OVERHEAD if multipart else MAX_JSON_BODY
-        if int(declared) > limit:
-            raise Refused(413, f"request body over {limit} bytes")
-        return int(declared)
+    async def upload(self, scope: Scope, receive: Counted, send: Send) -> None:
+        """Pass an upload to Gradio as it streams in: counted, its files counted, within the
+        quota; the paths Gradio answers with go into the Uploads ledger."""
+        uploads, client = self.policy.uploads, client_address(scope)
+        # The declared length, where there is one, is what the upload will hold at most:
+        # a drawing's few kB need not wait for room for 5 MB.
+        reserved = min(self.policy.limit("upload"), declared_length(scope) or sys.maxsize)
+        uploads.reserve(reserved, client)
+        parts = PartCounter(content_type(scope))
+        answer, status = bytearray(), 0
 
-    def check_json(self, route: str, body: bytes) -> None:
-        """A JSON body: parseable, shallow, no data: URLs, only uploaded files, a real function."""
+        async def counted() -> Message:
+            message = await receive()
+            parts.feed(message.get("body", b""))
+            if parts.count > MAX_UPLOAD_FILES:
+                raise Refused(400, f"more than {MAX_UPLOAD_FILES} files in one upload")
+            return message
+
+        async def kept(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif status == 200:
+                answer.extend(message.get("body", b""))
+            await send(message)
+
+        paths: list[str] = []
+        try:
+            await self.app(scope, counted, kept)
+            if status == 200:
+                paths = [path for path in json.loads(answer) if isinstance(path, str)]
+        finally:
+            uploads.settle(reserved, paths, receive.received, client)
+
+    async def check_json(self, scope: Scope, route: str, body: bytes) -> bytes:
+        """A JSON body: parseable, shallow, no data: URLs, only uploaded or fetched files, a
+        real function, and room in the queue for its session. Returns the body to pass on:
+        with fetched files in place of their URLs."""
         if BLOB_ROUTE.fullmatch(route):
             raise Refused(
                 400, "the component server takes the Sketchpad's blobs as multipart/form-data"
             )
         if not body:
-            return
-        try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
-            raise Refused(400, "the body is not JSON") from None
+            return body
+        value = parse_json(body)
         files = []
-        for item, depth in walk(value):
-            if depth > MAX_JSON_DEPTH:
-                raise Refused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        for item, _ in walk(value):
             # gr.Image decodes a data: URL before it looks at the path: refuse them anywhere.
             if isinstance(item, str) and item[:5].lower() == "data:":
-                raise Refused(400, "data: URLs are not accepted; upload the file instead")
+                raise Refused(400, "data: URLs are not accepted; upload the file or give its URL")
             if isinstance(item, dict) and ("path" in item or "url" in item):
-                files.append(item.get("path"))
+                files.append(item)
         if len(files) > MAX_FILES_PER_REQUEST:
             raise Refused(
                 400, f"{len(files)} files in one request (at most {MAX_FILES_PER_REQUEST})"
             )
-        for path in files:
-            # Files are uploaded first; a path elsewhere, or a URL alone, is a probe.
-            if not isinstance(path, str) or not self.uploaded(path):
+        fetched = False
+        for item in files:
+            path, url = item.get("path"), item.get("url")
+            remote = (
+                path if is_http_url(path) else url if path is None and is_http_url(url) else None
+            )
+            if remote is not None:
+                item.update(path=await self.fetch(scope, route, remote), url=None)
+                fetched = True
+            # Files are uploaded first; a path elsewhere is a probe.
+            elif not isinstance(path, str) or not self.uploaded(path):
                 raise Refused(400, f"file {str(path)[:80]!r} was not uploaded here")
         match = PREDICT_ROUTES.fullmatch(route)
         if match:
             fn_index = self.function(value, match["name"])
             if not route.startswith("/call/v2/"):  # that one takes named arguments
                 self.check_inputs(value, fn_index)
+            session = value.get("session_hash") if isinstance(value, dict) else None
+            self.check_room(session if isinstance(session, str) else None, scope)
+        return json.dumps(value).encode() if fetched else body
+
+    async def fetch(self, scope: Scope, route: str, url: str) -> str:
+        """The local path of the file at `url`, fetched; or, if it may not or cannot be
+        fetched, a path that stands for why (Uploads.refusal), so that the prediction
+        fails with that line: gradio_client, the JS client and MCP show a prediction's
+        error, but of a refused join only its HTTP status."""
+        uploads = self.policy.uploads
+        try:
+            local = await fetch_url(url, self.policy.upload_dir, self.policy.max_file_size)
+        except Refused as refused:
+            client = (scope.get("client") or ("?",))[0]
+            log.info("refused URL in POST %s from %s: %s", route, client, refused.reason)
+            return uploads.refuse(self.policy.upload_dir, refused.reason)
+        uploads.add(str(local), local.stat().st_size)
+        return str(local)
+
+    def check_stream(self, scope: Scope, route: str) -> None:
+        """An event stream for a session Gradio knows (an unknown one raises inside Gradio,
+        a traceback in the log)."""
+        if QUEUE_DATA_ROUTE.fullmatch(route):
+            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+            if query.get("session_hash") not in self.policy.sessions():
+                raise Refused(404, "no such session: join the queue first")
+
+    def check_room(self, session: str | None, scope: Scope) -> None:
+        """Refuse an event past MAX_IN_FLIGHT for its session (or its client, if it names no
+        session: /call/ makes up one per request)."""
+        host = client_address(scope)
+        if session:
+            mine = sum(1 for queued, _ in self.policy.queued() if queued == session)
+        else:
+            mine = sum(1 for _, address in self.policy.queued() if address == host)
+        if mine >= MAX_IN_FLIGHT:
+            who = "this session" if session else "this client"
+            raise Refused(
+                429, f"{who} already has {mine} requests waiting or running; wait for an answer"
+            )
 
     def uploaded(self, path: str) -> bool:
         """Whether `path` names something inside the upload folder ('..' resolved)."""
@@ -393,13 +724,22 @@ class RequestGuard:
         return self.policy.api_names[api_name]
 
     def check_inputs(self, body: Any, fn_index: int) -> None:
-        """Each input value is what its component takes, checked as Gradio will check it."""
+        """Each input value is what its component takes, checked as Gradio will check it.
+
+        The Examples' dataset takes a row number: Gradio indexes its list with it.
+        """
         data = body.get("data") if isinstance(body, dict) else None
         models = self.policy.inputs[fn_index]
         if not isinstance(data, list) or len(data) < len(models):
             raise Refused(400, f"'data' must list the function's {len(models)} inputs")
         for position, (model, value) in enumerate(zip(models, data, strict=False)):
-            if model is None or value is None:
+            if value is None or model is None:
+                continue
+            if isinstance(model, int):  # the Examples' dataset: a row number, or Gradio's 500
+                if type(value) is not int or not 0 <= value < model:
+                    raise Refused(
+                        400, f"input {position} is not an example's number (0-{model - 1})"
+                    )
                 continue
             try:
                 model.model_validate(value, context={"validate_meta": True})
@@ -435,6 +775,316 @@ class RequestGuard:
                 raise Refused(400, f"{len(files)} files; a blob is one file")
         finally:
             await form.close()
+
+
+async def check_mcp(body: bytes) -> None:
+    """An MCP message: JSON within MAX_JSON_DEPTH. A large one (an image as base64) is
+    parsed on a worker thread, so the event loop carries on meanwhile."""
+    if body:
+        parse = asyncio.to_thread(parse_json, body) if len(body) > MAX_JSON_BODY else None
+        value = await parse if parse else parse_json(body)
+        for _, depth in walk(value):
+            if depth > MAX_JSON_DEPTH:
+                raise Refused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def parse_json(body: bytes) -> Any:
+    """`body` as JSON, or Refused: not JSON, or nested past MAX_JSON_DEPTH."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
+        raise Refused(400, "the body is not JSON") from None
+    for _, depth in walk(value):
+        if depth > MAX_JSON_DEPTH:
+            raise Refused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+class Counted:
+    """A receive() that counts the body bytes actually received and refuses past `limit`.
+
+    The declared Content-Length is checked first, so an honest client over the limit
+    is answered before it sends a byte; but h11 reads a chunked body even when a
+    Content-Length is declared too, so only the count of what arrives is trusted.
+    """
+
+    def __init__(self, receive: Receive, limit: int, declared: int | None):
+        if declared is not None and declared > limit:
+            raise Refused(413, f"request body over {limit} bytes")
+        self.receive = receive
+        self.limit = limit
+        self.received = 0
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                raise Refused(413, f"request body over {self.limit} bytes")
+        return message
+
+
+class PartCounter:
+    """Counts the parts of a multipart body as it streams past, by its boundary lines."""
+
+    def __init__(self, content_type_header: str):
+        boundary = content_type_header.partition("boundary=")[2].split(";")[0].strip('" ')
+        self.marker = b"--" + boundary.encode("latin-1")
+        self.tail = b""
+        self.markers = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self.marker) <= 2 or not chunk:
+            return
+        data = self.tail + chunk
+        self.markers += data.count(self.marker) - self.tail.count(self.marker)
+        self.tail = data[-(len(self.marker) - 1) :]
+
+    @property
+    def count(self) -> int:
+        """Parts begun so far: every boundary line but the closing one opens a part."""
+        return max(0, self.markers - 1)
+
+
+def route_kind(route: str, content_type_header: str) -> str:
+    """Which body limit a request gets: 'upload', 'blob', 'mcp' or 'json' (all else)."""
+    if UPLOAD_ROUTE.fullmatch(route):
+        return "upload"
+    if MCP_ROUTE.fullmatch(route):
+        return "mcp"
+    if BLOB_ROUTE.fullmatch(route) and content_type_header.startswith("multipart/form-data"):
+        return "blob"
+    return "json"
+
+
+def client_address(scope: Scope) -> str:
+    """The visitor's address: the last X-Forwarded-For entry when there is one (on Spaces
+    the proxy appends the address it saw, which the visitor cannot forge), else the
+    connection's."""
+    forwarded = header(scope, b"x-forwarded-for")
+    if forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()
+    return (scope.get("client") or ("",))[0]
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The body length the request declares, if it declares one."""
+    declared = header(scope, b"content-length")
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        raise Refused(400, "Content-Length is not a number")
+    return int(declared)
+
+
+def with_length(scope: Scope, length: int) -> Scope:
+    """`scope` whose headers declare the body as `length` bytes, not chunked (the guard has
+    read it whole, and may have rewritten it)."""
+    headers = [
+        (key, value)
+        for key, value in scope["headers"]
+        if key.lower() not in (b"content-length", b"transfer-encoding")
+    ]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
+
+
+def is_http_url(value: Any) -> bool:
+    return isinstance(value, str) and value[:8].lower().startswith(("http://", "https://"))
+
+
+async def fetch_url(url: str, folder: Path, max_bytes: int) -> Path:
+    """Download `url` into `folder`/fetched/, refusing what a public Space must not fetch.
+
+    Gradio's own download (processing_utils.ssrf_protected_download) refuses private,
+    loopback and link-local addresses through safehttpx, which pins the checked address
+    for the connection; this uses the same check and transport, and adds what that lacks
+    here: a size limit (Gradio reads the whole response into memory), a time limit, and
+    no outside DNS lookup (safehttpx asks dns.google about names that resolve privately).
+    Hugging Face's own hosts pass unchecked, as in Gradio (they resolve privately on
+    Spaces). Redirects are followed, each target checked again.
+    """
+    try:
+        async with asyncio.timeout(FETCH_TIMEOUT_S):
+            for _ in range(MAX_REDIRECTS + 1):
+                target = httpx.URL(url)
+                if target.scheme not in ("http", "https") or not target.host:
+                    raise Refused(400, f"cannot fetch {url[:80]!r}: not an http(s) URL")
+                transport = None
+                if not safehttpx.matches_domain_whitelist(target.host, PUBLIC_HOSTS):
+                    transport = safehttpx.AsyncSecureTransport(await public_address(target.host))
+                async with (
+                    httpx.AsyncClient(transport=transport) as client,
+                    client.stream("GET", url) as response,
+                ):
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(target.join(response.headers["location"]))
+                        continue
+                    if response.status_code != 200:
+                        raise Refused(400, f"fetching {url[:80]} got HTTP {response.status_code}")
+                    return await save_response(response, target, folder, max_bytes)
+            raise Refused(400, f"more than {MAX_REDIRECTS} redirects from {url[:80]}")
+    except TimeoutError:
+        raise Refused(400, f"fetching {url[:80]} took over {FETCH_TIMEOUT_S} s") from None
+    except httpx.HTTPError as error:
+        raise Refused(400, f"could not fetch {url[:80]}: {type(error).__name__}") from None
+
+
+async def public_address(host: str) -> str:
+    """A public IP address that `host` resolves to; Refused if it has none."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        raise Refused(400, f"cannot fetch from {host[:80]}: the name does not resolve") from None
+    for family, *_, address in infos:
+        if family in (socket.AF_INET, socket.AF_INET6) and safehttpx.is_public_ip(address[0]):
+            return address[0]
+    raise Refused(
+        400,
+        f"cannot fetch from {host[:80]}: a private, loopback or link-local address; "
+        "only public http(s) URLs are fetched",
+    )
+
+
+async def save_response(
+    response: httpx.Response, url: httpx.URL, folder: Path, max_bytes: int
+) -> Path:
+    """The body of `response` written to a file under `folder`, refused past `max_bytes`."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise Refused(413, f"the file at {str(url)[:80]} is over {max_bytes} bytes")
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(url.path).name)[-64:] or "image"
+    place = folder / FETCHED / hashlib.sha256(str(url).encode()).hexdigest()[:20]
+    place.mkdir(parents=True, exist_ok=True)
+    path = place / name
+    size = 0
+    with path.open("wb") as out:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                break
+            out.write(chunk)
+    if size > max_bytes:
+        shutil.rmtree(place, ignore_errors=True)
+        raise Refused(413, f"the file at {str(url)[:80]} is over {max_bytes} bytes")
+    return path
+
+
+class Uploads:
+    """What visitors sent the app as files and it has not read yet: bounded, then removed.
+
+    Gradio keeps every upload (and every file it fetches) for as long as delete_cache
+    says, an hour here, and leaves the parts of cut-off uploads (`tmp*` files) for good.
+    Here each upload is recorded as Gradio answers it; the app removes it once it has
+    read it (discard); sweep() removes what nobody read within `ttl_s`, and the parts
+    of cut-off uploads once `ttl_s` has passed without a write. New uploads are refused
+    while those pending, plus the largest the uploads in progress could be, would pass
+    `quota` bytes, so disk use stays under `quota` whatever one visitor sends.
+    """
+
+    registry: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
+
+    def __init__(
+        self,
+        quota: int = UPLOAD_QUOTA,
+        ttl_s: float = UPLOAD_TTL_S,
+        client_quota: int = CLIENT_UPLOAD_QUOTA,
+    ):
+        self.quota = quota
+        self.client_quota = client_quota
+        self.ttl_s = ttl_s
+        # path: (time, bytes, client address)
+        self.files: OrderedDict[str, tuple[float, int, str]] = OrderedDict()
+        self.reserved: dict[str, int] = {}  # client address: bytes of uploads in progress
+        self.refusals: dict[str, str] = {}  # path standing for a refused URL: why
+        self.lock = threading.Lock()
+
+    def refuse(self, upload_dir: Path, reason: str) -> str:
+        """A path (of no file) inside `upload_dir` that stands for a file refused for `reason`."""
+        path = str(upload_dir / REFUSED / f"{secrets.token_hex(8)}.png")
+        with self.lock:
+            self.refusals[path] = reason
+            while len(self.refusals) > MAX_REFUSALS:
+                self.refusals.pop(next(iter(self.refusals)))
+        return path
+
+    def refusal(self, path: str | None) -> str | None:
+        """Why the file `path` stands for was refused; None for a real file."""
+        with self.lock:
+            return self.refusals.pop(path, None) if path else None
+
+    @classmethod
+    def of(cls, blocks: Any) -> Uploads:
+        """The one Uploads of `blocks`: the app reads and removes, the guard records."""
+        if blocks not in cls.registry:
+            cls.registry[blocks] = cls()
+        return cls.registry[blocks]
+
+    @property
+    def pending(self) -> int:
+        """Bytes of files not yet read or swept, and of uploads in progress at their largest."""
+        with self.lock:
+            return sum(self.reserved.values()) + sum(size for _, size, _ in self.files.values())
+
+    def reserve(self, size: int, client: str = "") -> None:
+        """Room for an upload of up to `size` bytes from `client`; Refused (429) while the
+        quota, or the client's share of it, is full."""
+        with self.lock:
+            held = sum(self.reserved.values()) + sum(size for _, size, _ in self.files.values())
+            mine = self.reserved.get(client, 0)
+            mine += sum(size for _, size, owner in self.files.values() if owner == client)
+            if held + size > self.quota or mine + size > self.client_quota:
+                raise Refused(429, "too many uploads are waiting to be read; try again in a minute")
+            self.reserved[client] = self.reserved.get(client, 0) + size
+
+    def settle(self, reserved: int, paths: list[str], received: int, client: str = "") -> None:
+        """An upload has ended: its reservation becomes its files (or, cut off, a debt its
+        leftover part holds on disk until the sweep)."""
+        with self.lock:
+            self.reserved[client] -= reserved
+            if not self.reserved[client]:
+                del self.reserved[client]
+            share = received // max(1, len(paths))
+            for path in paths or [f"cut-off upload {time.monotonic()}"]:
+                self.files[path] = (time.monotonic(), share, client)
+
+    def add(self, path: str, size: int, client: str = "") -> None:
+        """Record a file the app received some other way (a fetched URL)."""
+        with self.lock:
+            self.files[path] = (time.monotonic(), size, client)
+
+    def discard(self, path: str | None) -> None:
+        """An upload the app has read: it goes with the next sweep but one, READ_GRACE_S
+        from now (the page shows an uploaded image from its file: it may still be loading)."""
+        with self.lock:
+            if path in self.files:
+                _, size, client = self.files[path]
+                self.files[path] = (time.monotonic() - self.ttl_s + READ_GRACE_S, size, client)
+
+    def sweep(self, upload_dir: Path, folders: Iterable[Path] = ()) -> None:
+        """Remove what is older than `ttl_s`: unread uploads, cut-off parts, and the files
+        in `folders` (transient ones: MCP's decoded base64 images)."""
+        now, cutoff = time.monotonic(), time.time() - self.ttl_s
+        with self.lock:
+            stale = [path for path, (at, _, _) in self.files.items() if now - at > self.ttl_s]
+            for path in stale:
+                del self.files[path]
+        for path in stale:
+            if not path.startswith("cut-off upload"):
+                remove_upload(Path(path))
+        leftovers = [part for part in upload_dir.glob("tmp*") if part.is_file()]
+        for folder in folders:
+            leftovers += [file for file in folder.rglob("*") if file.is_file()]
+        for file in leftovers:
+            with contextlib.suppress(OSError):
+                if file.stat().st_mtime < cutoff:
+                    remove_upload(file)
+
+
+def remove_upload(path: Path) -> None:
+    """Delete `path`, and its folder if that is now empty (Gradio makes one per upload)."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 class CompositeBlobs(MutableMapping):
@@ -507,13 +1157,6 @@ def bound_blob_storage(blocks: Any) -> None:
     sketch.blob_storage = CompositeBlobs()
 
 
-def composite_only(payload: dict | None) -> dict | None:
-    """The Sketchpad's payload without its background and layers, which the app never reads."""
-    if not isinstance(payload, dict):
-        return payload
-    return {**payload, "background": None, "layers": []}
-
-
 def api_route(path: str) -> str:
     """The part of `path` after Gradio's API prefix ('' for the page and its assets)."""
     head, prefix, route = path.partition(API_PREFIX)
@@ -545,13 +1188,13 @@ def walk(value: Any) -> Iterator[tuple[Any, int]]:
             stack.extend((child, depth + 1) for child in item)
 
 
-async def read_body(receive: Receive, length: int) -> bytes:
-    """The whole body, which the length check bounded (h11 refuses more than declared)."""
-    chunks, more = [], length > 0
+async def read_body(receive: Receive) -> bytes:
+    """The whole body (`receive`, a Counted, bounds it)."""
+    chunks, more = [], True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise Refused(400, "the client went away mid-body")
+            raise ClientDisconnect
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)

@@ -262,3 +262,44 @@ def test_a_corrupt_upload_gives_one_message_and_clears_the_answer(page, tmp_path
     # Still one message once both of Gradio's change events would have answered.
     page.wait_for_timeout(2_000)
     expect(page.get_by_test_id("toast-text")).to_have_count(1)
+
+
+# Clear right after an answer: in the page, the answer's changes are timed and Clear is
+# clicked from the page itself as soon as the finished drawing is answered.
+CLEARS = 10
+CLEAR_WITHIN_MS = 300
+STALE_WAIT_MS = 3000  # an answer for the drawing before Clear came ~1.9 s later (issue 20)
+RECORD_ANSWERS_JS = """() => {
+  const answer = document.getElementById("answer");
+  window.lastAnswerAt = performance.now();
+  new MutationObserver(() => { window.lastAnswerAt = performance.now(); })
+    .observe(answer, {subtree: true, childList: true, characterData: true});
+}"""
+CLEAR_ON_ANSWER_JS = """() => {
+  const answer = document.getElementById("answer");
+  const clear = document.querySelector('#canvas button[aria-label="Clear canvas"]');
+  const read = () => /(It's|Probably) a \\d/.test(answer.textContent);
+  window.clearedAfterMs = undefined;
+  const fire = () => { window.clearedAfterMs = performance.now() - window.lastAnswerAt;
+                       clear.click(); };
+  if (read()) { fire(); return; }
+  new MutationObserver((_, observer) => {
+    if (read()) { observer.disconnect(); fire(); }
+  }).observe(answer, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_clear_right_after_an_answer_stays_clear(page):
+    page.evaluate(RECORD_ANSWERS_JS)
+    delays = []
+    for attempt in range(CLEARS):
+        draw(page, "4")  # two strokes: the first one's answer may still be on its way
+        page.evaluate(CLEAR_ON_ANSWER_JS)
+        page.wait_for_function("window.clearedAfterMs !== undefined", timeout=PREDICTION_TIMEOUT_MS)
+        delays.append(page.evaluate("window.clearedAfterMs"))
+        page.wait_for_timeout(STALE_WAIT_MS)
+        assert page.locator("#answer").text_content().strip() == EMPTY_MESSAGE, attempt
+        expect(page.locator("#seen img")).to_have_count(0)
+        expect_brush_selected(page)
+    (SCREENSHOT_DIR / "clear-delays.json").write_text(json.dumps({"ms": delays}))
+    assert max(delays) <= CLEAR_WITHIN_MS, delays

@@ -44,7 +44,7 @@ def test_a_stop_signal_deletes_uploads_and_model_views(tmp_path, signum):
         client.predict(upload, api_name="/predict_upload")
         images = [p for p in tmp_path.rglob("*") if p.suffix in IMAGE_SUFFIXES]
         assert any("lenet-views-" in str(p) for p in images)  # the model views ...
-        assert any(p.name == "3.png" for p in images)  # ... and the uploads are on disk
+        assert any(p.name == "composite.png" or p.name == "2.png" for p in images)  # a drawing
         app.process.send_signal(signum)
         assert app.process.wait(timeout=STOP_TIMEOUT_S) == 0, app.log()
     left = [p for p in tmp_path.rglob("*") if p.suffix in IMAGE_SUFFIXES]

@@ -38,6 +38,9 @@ REQUIRED_CARD = {
     "suggested_hardware": "cpu-basic",
 }
 INSTALL_TIMEOUT_S = 900
+# What the builder's extras bring that the tests depend on: the Space must get the
+# versions requirements.txt pins (gradio[mcp] caps pydantic at 2.12.5).
+SAME_AS_TESTED = ("gradio", "gradio_client", "mcp", "pydantic")
 README = DEMO_DIR / "README.md"
 
 
@@ -121,6 +124,9 @@ def test_the_space_installed_as_spaces_does_serves_drawings_under_attack(tmp_pat
     install = processes.run(command, cwd=space, timeout=INSTALL_TIMEOUT_S, python=python)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     assert subprocess.run([python, "-c", "import torch"], capture_output=True).returncode != 0
+    versions = "from importlib.metadata import version; print(*(version(n) for n in {!r}))"
+    got = processes.run(["-c", versions.format(SAME_AS_TESTED)], python=python)
+    assert got.stdout.split() == [version(name) for name in SAME_AS_TESTED], got.stderr
     # Drawings read right, through the page's route and the API, under attack.
     assert_survived(visit(python, space))
 

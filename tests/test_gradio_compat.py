@@ -7,7 +7,10 @@ version gate that keeps the app from starting under an untested Gradio is here t
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from pathlib import Path
 
 import gradio as gr
 import httpx
@@ -19,7 +22,7 @@ from pydantic import ValidationError
 
 from demo import app as demo_app
 from demo import gradio_compat
-from demo.gradio_compat import CompositeBlobs, Policy, ViewFiles, composite_only
+from demo.gradio_compat import CompositeBlobs, Policy, Uploads, ViewFiles, image_source
 from demo.reading import CANVAS_SIZE, DigitClassifier
 from tests.support import processes
 from tests.support.hostile import GOOD_DIGIT, connect, page_drawing
@@ -172,11 +175,23 @@ def test_7_the_blob_store_drops_the_oldest_past_its_count_or_its_bytes():
     assert store.pop("e").composite == b"1234567" and "e" not in store
 
 
-def test_7_only_the_composite_of_a_drawing_is_decoded():
-    drawing = {"background": {"path": "b.png"}, "layers": [{"path": "l.png"}] * 30, "composite": 1}
-    assert composite_only(drawing) == {"background": None, "layers": [], "composite": 1}
-    assert composite_only({"id": "x1"}) == {"id": "x1", "background": None, "layers": []}
-    assert composite_only(None) is None
+def test_6_7_the_image_a_payload_names_is_found_as_gradio_would(page):
+    sketch = gradio_compat.the_sketchpad(page)
+    upload = next(b for b in page.blocks.values() if getattr(b, "elem_id", None) == "upload")
+    meta = {"_type": "gradio.FileData"}
+    assert image_source(upload, {"path": "/up/a.png", "meta": meta}) == "/up/a.png"
+    drawing = {"background": {"path": "/up/b.png", "meta": meta}, "layers": []}
+    # The composite when there is one; the background when not (the API page's example).
+    assert image_source(sketch, {**drawing, "composite": {"path": "/up/c.png", "meta": meta}})
+    assert image_source(sketch, {**drawing, "composite": None}) == "/up/b.png"
+    assert image_source(sketch, {"id": "never-sent"}) is None  # an empty canvas
+    assert image_source(sketch, None) is None
+
+
+def test_7_the_examples_input_takes_a_row_number(page, policy):
+    (dataset,) = [b for b in page.blocks.values() if isinstance(b, gr.Dataset)]
+    rows = [models for models in policy.inputs.values() if models == (len(dataset.samples),)]
+    assert len(dataset.samples) == 4 and rows  # the loading function's one input
 
 
 # 8 and 9: FastAPI's error shape, and the guard in front of Gradio through launch().
@@ -234,3 +249,136 @@ def test_12_views_are_saved_once_by_content_as_png():
     assert first == again and first.endswith(".png")
     assert np.array_equal(np.asarray(Image.open(first)), view)
     assert views.save(None) is None
+
+
+# 13: the queue's events and sessions.
+
+
+def test_13_the_queue_knows_each_events_session_and_client(demo_app):
+    from tests.support.routes import queue_predict
+
+    target = connect(demo_app)
+    with httpx.Client(base_url=demo_app.url.rstrip("/"), timeout=30) as http:
+        # An unknown session's stream is refused in one line, not a traceback.
+        refused = http.get(f"{API}/queue/data", params={"session_hash": "nobody"})
+        reply = queue_predict(http, target.predict, [None], "compat13", 30)
+    seen = [line for line in demo_app.log().splitlines() if "no such session" in line]
+    assert refused.status_code == 404 and refused.json() == {
+        "detail": "no such session: join the queue first"
+    }
+    assert reply.status == 200 and seen
+
+
+def test_13_queued_events_reads_session_and_address():
+    class Event:
+        session_hash = "s1"
+        request = type("Request", (), {"client": type("Client", (), {"host": "1.2.3.4"})()})()
+
+    class Blocks:
+        _queue = type("Queue", (), {"event_ids_to_events": {"e1": Event()}})()
+
+    assert list(gradio_compat.queued_events(Blocks())) == [("s1", "1.2.3.4")]
+    queue = gr.Blocks().queue()._queue  # the real one holds both, empty
+    assert queue.event_ids_to_events == {} and "nobody" not in queue.pending_messages_per_session
+
+
+# 14: the upload route's answer and its parts on disk.
+
+
+def test_14_an_upload_is_answered_with_its_path_and_removed_once_read(demo_app):
+    from gradio_client import Client
+
+    with httpx.Client(base_url=demo_app.url.rstrip("/"), timeout=30) as http:
+        answer = http.post(f"{API}/upload", files=[("files", ("5.png", png_bytes()))]).json()
+    (path,) = answer
+    assert isinstance(path, str) and Path(path).is_file()
+    value = {"path": path, "meta": {"_type": "gradio.FileData"}}
+    Client(demo_app.url, verbose=False).predict(value, api_name="/read")
+    deadline = time.monotonic() + gradio_compat.READ_GRACE_S + gradio_compat.SWEEP_EVERY_S + 1
+    while Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(path).exists()
+
+
+def test_14_uploads_are_bounded_swept_and_removed(tmp_path):
+    uploads = Uploads(quota=100, ttl_s=0.2)
+    uploads.reserve(60)
+    with pytest.raises(gradio_compat.Refused) as refused:
+        uploads.reserve(60)
+    assert refused.value.status == 429
+    kept = tmp_path / "abc" / "a.png"
+    kept.parent.mkdir()
+    kept.write_bytes(b"x" * 50)
+    uploads.settle(60, [str(kept)], 50)
+    assert uploads.pending == 50
+    part = tmp_path / "tmpcutoff"
+    part.write_bytes(b"part")
+    os.utime(part, (time.time() - 1, time.time() - 1))
+    time.sleep(0.3)
+    uploads.sweep(tmp_path)
+    assert uploads.pending == 0 and not kept.exists() and not kept.parent.exists()
+    assert not part.exists()
+
+
+def test_14_parts_are_counted_across_chunks():
+    counter = gradio_compat.PartCounter("multipart/form-data; boundary=xyz")
+    body = b"--xyz\r\n1\r\n--xyz\r\n2\r\n--xyz--\r\n"
+    for i in range(0, len(body), 3):
+        counter.feed(body[i : i + 3])
+    assert counter.count == 2
+
+
+# 15: URL fetching through safehttpx, as Gradio does.
+
+
+def test_15_gradio_fetches_urls_through_safehttpx_with_its_whitelist():
+    import safehttpx
+    from gradio import processing_utils
+
+    assert gradio_compat.PUBLIC_HOSTS is processing_utils.PUBLIC_HOSTNAME_WHITELIST
+    assert safehttpx.matches_domain_whitelist("huggingface.co", gradio_compat.PUBLIC_HOSTS)
+    assert not safehttpx.is_public_ip("127.0.0.1") and safehttpx.is_public_ip("8.8.8.8")
+    assert issubclass(safehttpx.AsyncSecureTransport, httpx.AsyncHTTPTransport)
+    assert "safehttpx" in Path(processing_utils.__file__).read_text()
+
+
+# 16: MCP.
+
+
+def test_16_mcp_decodes_base64_into_the_apps_folder(demo_app):
+    from tests.support.api import data_url, mcp_call
+
+    result = mcp_call(demo_app.url, "read", {"image": data_url(png_bytes())})
+    assert not result.isError and "'number': '5'" in result.content[0].text
+
+
+def test_16_a_tools_arguments_are_described_by_one_docstring_line():
+    from gradio.utils import get_function_description
+
+    def tool(image: str) -> dict:
+        """Read it.
+
+        Args:
+            image: The image, one line.
+            more on a second line
+        """
+
+    description, parameters, _ = get_function_description(tool)
+    assert description == "Read it." and parameters == {"image": "The image, one line."}
+
+
+def test_14_one_client_takes_at_most_its_share_of_the_upload_quota():
+    uploads = Uploads(quota=100, ttl_s=60, client_quota=60)
+    uploads.reserve(50, "203.0.113.1")
+    with pytest.raises(gradio_compat.Refused):
+        uploads.reserve(20, "203.0.113.1")  # past its share
+    uploads.reserve(40, "198.51.100.7")  # another visitor still has room
+    with pytest.raises(gradio_compat.Refused):
+        uploads.reserve(20, "192.0.2.9")  # past the whole quota
+
+
+def test_the_visitors_address_is_the_proxys_last_forwarded_entry():
+    scope = {"client": ("10.0.0.2", 5000), "headers": []}
+    assert gradio_compat.client_address(scope) == "10.0.0.2"
+    scope["headers"] = [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.1")]  # the first is forgeable
+    assert gradio_compat.client_address(scope) == "203.0.113.1"

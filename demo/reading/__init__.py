@@ -9,7 +9,9 @@ and none of them needs Gradio running to do it. Its modules, bottom up:
     preprocess.py  the MNIST recipe: ink, crop, fit to the digit box, centre by mass
     segment.py     a drawing's ink cut into the digits of a number
     number.py      every digit of a number read in one model call; its best readings
-    answer.py      what the page shows: verdicts, the digit table, the model's view
+    answer.py      what the page shows: verdicts, the digit table, the model's view;
+                   and the API's plain reading (reading_of)
+    files.py       an image file opened for reading: bounded, upright, shrunk
 
     classifier = DigitClassifier.load(Path("demo/model.onnx"))
     scores, answer, view, table = read_drawing(classifier, canvas)
@@ -25,9 +27,11 @@ from .answer import (
     TOP_CLASSES,
     read_drawing,
     read_image,
+    reading_of,
 )
 from .canvas import BRUSH_RADIUS, CANVAS_SIZE
 from .classifier import Contract, DigitClassifier, ModelError, ort_session, softmax
+from .files import MAX_SIDE, ImageTooLarge, open_image
 
 __all__ = [
     "BRUSH_RADIUS",
@@ -41,5 +45,9 @@ __all__ = [
     "ort_session",
     "read_drawing",
     "read_image",
+    "reading_of",
+    "open_image",
+    "ImageTooLarge",
+    "MAX_SIDE",
     "softmax",
 ]

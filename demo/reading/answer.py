@@ -148,3 +148,47 @@ def model_view(inputs: np.ndarray) -> np.ndarray:
         row[:, i * (size + STRIP_GAP) : i * (size + STRIP_GAP) + size] = x
     view = np.kron(row, np.ones((scale, scale), dtype=np.float32))  # sharp pixels
     return (view * 255).round().astype(np.uint8)
+
+
+def reading_of(classifier: DigitClassifier, image: np.ndarray | None) -> dict:
+    """What the API's /read (and the MCP tool) answers for an image: plain JSON values.
+
+    The image is read as the Draw tab reads a drawing (a number of up to
+    number.MAX_DIGITS digits, or one digit), but without the tap check, which is in
+    canvas pixels and would misjudge a small photo or a 28x28 scan. Returns
+
+        {"number": "2026" (None when there is no ink), "not_sure": bool,
+         "answer": "It's 2026",
+         "digits": [[{"digit": "2", "probability": 0.99}, {"digit": "7", ...}, ...], ...]}
+
+    where each digit has its TOP_CLASSES best guesses with their calibrated
+    probabilities, best first (a list: JSON objects with digits as keys lose their order
+    in JavaScript), and `not_sure` is set when any digit is under the model's threshold.
+    """
+    ink = None if image is None else ink_map(image)
+    contract = classifier.contract
+    number = None if ink is None else read_number(classifier, ink, TOP_CLASSES)
+    if number is not None:
+        probabilities = number.probabilities
+    else:
+        x = (
+            None
+            if ink is None
+            else ink_to_model_input(ink, contract.image_size, contract.digit_box)
+        )
+        if x is None:
+            return {"number": None, "not_sure": True, "answer": EMPTY_MESSAGE, "digits": []}
+        probabilities = classifier.probabilities(x[np.newaxis])
+    digits = []
+    for row in probabilities:
+        top = np.argsort(row)[::-1][:TOP_CLASSES]
+        digits.append(
+            [{"digit": contract.labels[i], "probability": float(f"{row[i]:.3g}")} for i in top]
+        )
+    sure = bool((probabilities.max(axis=1) >= contract.confidence_threshold).all())
+    if number is not None:
+        best, answer = next(iter(number.readings)), number_verdict(number.readings, sure)
+    else:
+        scores = dict(zip(contract.labels, probabilities[0].tolist(), strict=True))
+        best, answer = digits[0][0]["digit"], verdict(scores, contract.confidence_threshold)
+    return {"number": best, "not_sure": not sure, "answer": answer, "digits": digits}

@@ -19,11 +19,14 @@ hundred requests, the largest body sent 21 MB). `python -m bench.hostile` prints
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +42,7 @@ from .routes import (
     Reply,
     blob_fields,
     post_blob,
+    post_chunked,
     post_large,
     queue_predict,
     timed,
@@ -46,6 +50,12 @@ from .routes import (
 
 BUDGET_S = 5.0  # every hostile request is answered within this
 MAX_GROWTH_MB = 150  # the server's resident memory may grow this much over the attacks
+# The app's disk use: at most this much more than before at any time, and back to what
+# it was (within DISK_SLACK: the model views Gradio caches for drawings it answered)
+# within SETTLE_S of the last attack.
+MAX_DISK_GROWTH_MB = 200
+DISK_SLACK = 64 * 1024
+SETTLE_S = 60
 GOOD_DIGIT = "5"  # examples/5.png, drawn from demo/strokes.py
 MB = 1024 * 1024
 
@@ -63,6 +73,17 @@ BOMB_SIDE = 20_000  # 400 megapixels, ~0.4 MB as a PNG of zeros
 LONG_ID = 10_000
 SMALL_FILES = 100
 HEADER_KB = 64
+# Issue 20's sizes.
+CHUNKED_JSON_MB = 12.6  # declared as DECLARED_SMALL bytes
+CHUNKED_UPLOAD_MB = 16.8
+DECLARED_SMALL = 100
+STALLING_JSON_MB = 4
+MANY_FILES = 1000
+CUT_OFF_UPLOADS = 20
+CUT_OFF_MB = 4
+FULL_UPLOADS = 60
+FULL_UPLOAD_MB = 5
+CONCURRENT = 20
 
 
 @dataclass
@@ -75,6 +96,8 @@ class Target:
     sketch: int  # the Sketchpad's component id
     predict: int  # fn_index of /predict (the Sketchpad)
     predict_upload: int  # fn_index of /predict_upload
+    read: int  # fn_index of /read
+    load_example: int  # fn_index of the Examples' loading function (its dataset's input)
     uploads: dict[str, str] = field(default_factory=dict)  # name -> path on the server
 
     def upload(self, name: str, data: bytes) -> dict:
@@ -97,7 +120,7 @@ class Attack:
     name: str
     source: str
     count: int
-    send: Callable[[Target, int], Reply]
+    send: Callable[[Target, int], Reply | list[Reply]]  # a list: requests sent at once
     replies: list[Reply] = field(default_factory=list)
 
 
@@ -455,7 +478,172 @@ def attacks() -> list[Attack]:
                 t.http.post, f"{API}/cancel", json={"event_id": [1], "session_hash": {}}
             ),
         ),
+        *issue_20_attacks(big),
     ]
+
+
+def issue_20_attacks(big: bytes) -> list[Attack]:
+    """Issue 20's attacks: bodies longer than declared, the queue filled, disk filled,
+    and the two requests that got a 500 and a traceback."""
+    issue = "issue 20"
+    mb = lambda size: int(size * MB)  # noqa: E731
+    json_type, form = "application/json", "multipart/form-data; boundary=x"
+    return [
+        Attack(
+            f"queue: {CONCURRENT} concurrent predictions of a {BIG_SIDE}x{BIG_SIDE} PNG, "
+            "one session",
+            issue,
+            1,
+            lambda t, i: concurrent_predictions(t, big),
+        ),
+        Attack(
+            f"JSON: {CHUNKED_JSON_MB} MB chunked, declared as {DECLARED_SMALL} bytes",
+            issue,
+            1,
+            lambda t, i: post_chunked(
+                t.port,
+                "/queue/join",
+                json_type,
+                filler(mb(CHUNKED_JSON_MB), 65536),
+                BUDGET_S,
+                declared=DECLARED_SMALL,
+            ),
+        ),
+        Attack(
+            f"JSON: {STALLING_JSON_MB} MB chunked, no length",
+            issue,
+            1,
+            lambda t, i: post_chunked(
+                t.port, "/queue/join", json_type, filler(mb(STALLING_JSON_MB), 65536), BUDGET_S
+            ),
+        ),
+        Attack(
+            f"upload: {CHUNKED_UPLOAD_MB} MB chunked, declared as {DECLARED_SMALL} bytes",
+            issue,
+            1,
+            lambda t, i: post_chunked(
+                t.port,
+                "/upload",
+                form,
+                form_chunks(mb(CHUNKED_UPLOAD_MB)),
+                BUDGET_S,
+                declared=DECLARED_SMALL,
+            ),
+        ),
+        Attack(
+            f"MCP: {CHUNKED_JSON_MB} MB chunked",
+            issue,
+            1,
+            lambda t, i: post_chunked(
+                t.port, "/mcp/", json_type, filler(mb(CHUNKED_JSON_MB), 65536), BUDGET_S
+            ),
+        ),
+        Attack(
+            f"upload: {MANY_FILES:,} files in one request",
+            issue,
+            1,
+            lambda t, i: timed(
+                t.http.post,
+                f"{API}/upload",
+                files=[("files", (f"{n}.png", TINY_PNG)) for n in range(MANY_FILES)],
+            ),
+        ),
+        Attack(
+            f"upload: cut off after {CUT_OFF_MB} MB",
+            issue,
+            CUT_OFF_UPLOADS,
+            lambda t, i: post_chunked(
+                t.port,
+                "/upload",
+                form,
+                form_chunks(mb(CUT_OFF_MB), close=False),
+                BUDGET_S,
+                cut_off=True,
+            ),
+        ),
+        Attack(
+            f"upload: {FULL_UPLOADS} uploads of {FULL_UPLOAD_MB} MB",
+            issue,
+            FULL_UPLOADS,
+            lambda t, i: timed(
+                t.http.post,
+                f"{API}/upload",
+                files=[("files", (f"{i}.png", bytes(mb(FULL_UPLOAD_MB) - 1024)))],
+            ),
+        ),
+        Attack(
+            "run/predict: an example row of 999999",
+            issue,
+            1,
+            lambda t, i: timed(
+                t.http.post,
+                f"{API}/run/predict",
+                json={"data": [999999], "fn_index": t.load_example},
+            ),
+        ),
+        Attack(
+            "queue/data: an unknown session",
+            issue,
+            1,
+            lambda t, i: timed(
+                t.http.get, f"{API}/queue/data", params={"session_hash": "nobody" + str(i)}
+            ),
+        ),
+        Attack(
+            "read: a loopback URL",
+            issue,
+            1,
+            lambda t, i: sse_predict(
+                t,
+                t.read,
+                {"path": "http://127.0.0.1:1/x.png", "meta": {"_type": "gradio.FileData"}},
+            ),
+        ),
+        Attack(
+            "read: a link-local URL (cloud metadata)",
+            issue,
+            1,
+            lambda t, i: sse_predict(
+                t,
+                t.read,
+                {"path": "http://169.254.169.254/latest", "meta": {"_type": "gradio.FileData"}},
+            ),
+        ),
+    ]
+
+
+def form_chunks(size: int, close: bool = True) -> Iterator[bytes]:
+    """A multipart/form-data body (boundary 'x') holding one `size`-byte file, in chunks."""
+    yield b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'
+    yield from (block.replace(b"A", b"\0") for block in filler(size, 65536))
+    if close:
+        yield b"\r\n--x--\r\n"
+
+
+def concurrent_predictions(target: Target, big: bytes) -> list[Reply]:
+    """CONCURRENT predictions of `big` at once through one gradio_client Client (one
+    session, one event stream, each file uploaded first); every one's Reply."""
+    from gradio_client import Client, handle_file
+
+    client = Client(target.app.url, verbose=False)
+    with tempfile.NamedTemporaryFile(suffix=".png") as file:
+        file.write(big)
+        file.flush()
+
+        def one(n: int) -> Reply:
+            start = time.perf_counter()
+            try:
+                reading = client.predict(handle_file(file.name), api_name="/read")
+                return Reply(200, time.perf_counter() - start, json.dumps(reading)[:100])
+            except httpx.HTTPStatusError as error:  # refused at the queue's door
+                status = error.response.status_code
+                return Reply(status, time.perf_counter() - start, error.response.text[:100])
+            except Exception as error:  # anything else is recorded as no answer
+                note = f"{type(error).__name__}: {error}"[:100]
+                return Reply(NO_ANSWER, time.perf_counter() - start, note)
+
+        with ThreadPoolExecutor(CONCURRENT) as pool:
+            return list(pool.map(one, range(CONCURRENT)))
 
 
 def resident_mb(pid: int) -> dict[str, float]:
@@ -474,8 +662,12 @@ def connect(app: RunningApp) -> Target:
     config = http.get("/config").json()
     sketch = next(c["id"] for c in config["components"] if c["type"] == "imageeditor")
     fns = {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name")}
+    dataset = next(c["id"] for c in config["components"] if c["type"] == "dataset")
+    load_example = next(d["id"] for d in config["dependencies"] if d["inputs"] == [dataset])
     port = int(app.url.rstrip("/").rsplit(":", 1)[1])
-    return Target(app, http, port, sketch, fns["predict"], fns["predict_upload"])
+    return Target(
+        app, http, port, sketch, fns["predict"], fns["predict_upload"], fns["read"], load_example
+    )
 
 
 def page_drawing(target: Target) -> str:
@@ -514,10 +706,14 @@ class HostileReport:
     labels_after: dict[str, str]  # ... and after, through the page's route and the API
     refusals: int  # the guard's and the app's one-line refusals in the server log
     tracebacks: int
+    disk_before: int  # bytes in the app's temporary folder before the attacks
+    disk_peak: int  # ... the most, measured after each attack
+    disk_after: int  # ... once it settled (or SETTLE_S after the attacks)
+    settled_s: float  # seconds from the end of the attacks until it settled
 
     @property
     def requests(self) -> int:
-        return sum(attack.count for attack in self.attacks)
+        return sum(len(attack.replies) for attack in self.attacks)
 
     @property
     def growth_mb(self) -> float:
@@ -547,6 +743,13 @@ class HostileReport:
         ]
         if self.growth_mb > MAX_GROWTH_MB:
             problems.append(f"memory grew {self.growth_mb:.0f} MB")
+        if self.disk_peak - self.disk_before > MAX_DISK_GROWTH_MB * MB:
+            problems.append(f"disk use grew {(self.disk_peak - self.disk_before) / MB:.0f} MB")
+        if self.disk_after - self.disk_before > DISK_SLACK:
+            problems.append(
+                f"disk use still {(self.disk_after - self.disk_before) / MB:.1f} MB over "
+                f"{SETTLE_S} s after the attacks"
+            )
         if self.tracebacks:
             problems.append(f"{self.tracebacks} tracebacks in the server log")
         problems += [
@@ -557,22 +760,55 @@ class HostileReport:
         return problems
 
 
+def disk_use(folder: Path) -> int:
+    """Bytes in the files under `folder` (files vanishing meanwhile count as gone)."""
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
 def visit(python: str, app_dir: Path = DEMO_DIR) -> HostileReport:
     """Start the app in `app_dir` under `python`, attack it, and report what it did."""
-    with app_process(python, app_dir=app_dir) as app:
+    with (
+        tempfile.TemporaryDirectory(prefix="hostile-") as temp,
+        app_process(python, env={"GRADIO_TEMP_DIR": temp}, app_dir=app_dir) as app,
+    ):
         target = connect(app)
         warm = page_drawing(target)
         before = resident_mb(app.process.pid)
+        disk_before = disk_peak = disk_use(Path(temp))
         sent = attacks()
         for attack in sent:
             for i in range(attack.count):
-                attack.replies.append(attack.send(target, i))
+                reply = attack.send(target, i)
+                attack.replies += reply if isinstance(reply, list) else [reply]
+            disk_peak = max(disk_peak, disk_use(Path(temp)))
         time.sleep(1)  # let the server finish what it was sent
         after = resident_mb(app.process.pid)
+        ended = time.monotonic()
+        while (disk_after := disk_use(Path(temp))) > disk_before + DISK_SLACK:
+            if time.monotonic() - ended > SETTLE_S:
+                break
+            time.sleep(1)
+        settled_s = time.monotonic() - ended
         labels = {"page": page_drawing(target), "gradio_client": client_drawing(target)}
         log = app.log()
     refusals = log.count("INFO demo.guard: refused") + log.count("INFO demo: refused")
-    return HostileReport(sent, before, after, warm, labels, refusals, log.count("Traceback"))
+    return HostileReport(
+        sent,
+        before,
+        after,
+        warm,
+        labels,
+        refusals,
+        log.count("Traceback"),
+        disk_before,
+        disk_peak,
+        disk_after,
+        settled_s,
+    )
 
 
 def assert_survived(report: HostileReport) -> None:
@@ -581,6 +817,8 @@ def assert_survived(report: HostileReport) -> None:
     assert report.unanswered() == []  # every request got an HTTP answer, none a 5xx
     assert report.slowest_s <= BUDGET_S
     assert report.growth_mb <= MAX_GROWTH_MB, report.memory_after
+    assert report.disk_peak - report.disk_before <= MAX_DISK_GROWTH_MB * MB
+    assert report.disk_after - report.disk_before <= DISK_SLACK, report.settled_s
     assert report.tracebacks == 0
     assert report.refusals > 0  # refused in one log line each
     assert report.warm_label == GOOD_DIGIT

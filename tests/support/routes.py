@@ -20,6 +20,7 @@ import httpx
 
 API = "/gradio_api"
 NO_ANSWER = 0  # Reply.status when the server sent no HTTP response (reset, timeout)
+CUT_OFF = 499  # Reply.status when the client itself hung up mid-body (nginx's code for it)
 NOTE_CHARS = 100
 READ_CHUNK = 65536
 
@@ -147,3 +148,42 @@ def read_response(reader) -> tuple[int, str]:
         return status, ""
     body = reader.read(length) if length is not None else reader.read(READ_CHUNK)
     return status, body.decode(errors="replace")
+
+
+def post_chunked(
+    port: int,
+    path: str,
+    content_type: str,
+    chunks: Iterable[bytes],
+    budget_s: float,
+    declared: int | None = None,
+    cut_off: bool = False,
+) -> Reply:
+    """POST a body in HTTP/1.1 chunked encoding, optionally declaring a Content-Length too.
+
+    A server that trusts the declared length but lets its HTTP parser read the chunks
+    (h11 does) takes the whole body. With `cut_off`, the connection is closed after the
+    chunks, before the body's end: an upload cut off mid-body.
+    """
+    start = time.perf_counter()
+    head = (
+        f"POST {API}{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
+        + (f"Content-Length: {declared}\r\n" if declared is not None else "")
+        + "Connection: close\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=budget_s) as sock:
+            sock.sendall(head.encode())
+            try:
+                for chunk in chunks:
+                    sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                if cut_off:
+                    return Reply(CUT_OFF, time.perf_counter() - start, "cut off by the client")
+                sock.sendall(b"0\r\n\r\n")
+            except OSError:  # the server answered and closed while the body was going
+                pass
+            status, body = read_response(sock.makefile("rb"))
+            return Reply(status, time.perf_counter() - start, body[:NOTE_CHARS])
+    except OSError as error:
+        return Reply(NO_ANSWER, time.perf_counter() - start, f"{type(error).__name__}: {error}")
