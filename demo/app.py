@@ -45,7 +45,7 @@ SKETCH_LAYERS = 1
 UPLOAD_MESSAGE = "Upload a photo of a digit"
 OPENING_MESSAGE = "Opening the example…"
 READING_MESSAGE = "Reading…"
-TURN_HINT = "Turn your phone upright to see the drawing square and the answer together."
+TURN_HINT = "Turn your phone upright to see the drawing area and the answer together."
 # What a prediction fills: the Label, the model view, the answer in words, the digit table.
 BLANK = (reading.EMPTY_MESSAGE, None, reading.EMPTY_MESSAGE, "")
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
@@ -64,10 +64,10 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
     """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input.
 
     On a wide screen the tabs sit left of the prediction and the model view; on a phone
-    the columns stack, so the prediction comes straight under the drawing square and the
-    examples after it (page.css sizes the square to fit the screen).
+    the columns stack, so the prediction comes straight under the drawing area and the
+    examples after it (page.css sizes the area to fit the screen).
     """
-    size, radius = reading.CANVAS_SIZE, reading.BRUSH_RADIUS
+    width, height, radius = reading.CANVAS_WIDTH, reading.CANVAS_HEIGHT, reading.BRUSH_RADIUS
     view_height = classifier.contract.image_size * reading.answer.VIEW_SCALE + TOOLBAR_HEIGHT
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
     with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
@@ -77,13 +77,13 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             with gr.Column():
                 with gr.Tab("Draw") as draw_tab:
                     sketch = gr.Sketchpad(
-                        canvas_size=(size, size),
+                        canvas_size=(width, height),
                         brush=gr.Brush(default_size=radius, colors=["#000000"], color_mode="fixed"),
                         layers=False,
                         transforms=(),
                         type="numpy",
                         show_label=False,  # the tab names it; page.js names the canvas
-                        elem_id="canvas",  # page.css makes the canvas element the square
+                        elem_id="canvas",  # page.css makes the canvas element the drawing area
                     )
                 with gr.Tab("Upload") as upload_tab:
                     upload = gr.Image(
@@ -121,7 +121,7 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         examples = gr.Examples(
             examples=[[str(path)] for path in paths],
             inputs=sketch,
-            label="Example drawings: open one in the drawing square",
+            label="Example drawings: open one in the drawing area",
             example_labels=[f"Example {path.stem}" for path in paths],
             cache_examples=False,
         )

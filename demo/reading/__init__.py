@@ -26,12 +26,13 @@ from .answer import (
     read_drawing,
     read_image,
 )
-from .canvas import BRUSH_RADIUS, CANVAS_SIZE
+from .canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from .classifier import Contract, DigitClassifier, ModelError, ort_session, softmax
 
 __all__ = [
     "BRUSH_RADIUS",
-    "CANVAS_SIZE",
+    "CANVAS_HEIGHT",
+    "CANVAS_WIDTH",
     "DOT_MESSAGE",
     "EMPTY_MESSAGE",
     "TOP_CLASSES",
