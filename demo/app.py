@@ -42,7 +42,7 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 # The Sketchpad has layers=False: the page draws on one layer and sends it as index 0.
 SKETCH_LAYERS = 1
-UPLOAD_MESSAGE = "Upload a photo of a digit"
+UPLOAD_MESSAGE = "Upload a photo of a digit or a number"
 OPENING_MESSAGE = "Opening the example…"
 READING_MESSAGE = "Reading…"
 TURN_HINT = "Turn your phone upright to see the drawing area and the answer together."
@@ -87,7 +87,8 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
                     )
                 with gr.Tab("Upload") as upload_tab:
                     upload = gr.Image(
-                        label="A photo or scan of one digit, dark on light or light on dark",
+                        label="A photo or scan of a digit or a number, dark on light or light "
+                        "on dark",
                         sources=["upload", "clipboard"],
                         type="pil",  # gradio_compat.decode converts it: GIFs come unconverted
                         image_mode="RGBA",
@@ -137,12 +138,12 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             return scores, views.save(view), words, table
 
         def predict_upload(payload: dict | None) -> tuple:
-            """Read an uploaded photo or scan of one digit."""
+            """Read an uploaded photo or scan: digit or number."""
             if payload is None:
                 return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
             image = gradio_compat.decode(upload, payload, serving.MAX_PIXELS)
-            scores, words, view = reading.read_image(classifier, image)
-            return scores, views.save(view), words, ""
+            scores, words, view, table = reading.read_photo(classifier, image)
+            return scores, views.save(view), words, table
 
         outputs = [label, seen, answer, digits]
         listener = {

@@ -12,7 +12,8 @@ and none of them needs Gradio running to do it. Its modules, bottom up:
     answer.py      what the page shows: verdicts, the digit table, the model's view
 
     classifier = DigitClassifier.load(Path("demo/model.onnx"))
-    scores, answer, view, table = read_drawing(classifier, canvas)
+    scores, answer, view, table = read_drawing(classifier, canvas)   # the Draw tab
+    scores, answer, view, table = read_photo(classifier, photo)      # the Upload tab
 
 Inside the package, modules import each other relatively, so it works both as
 `reading` (the Space runs `python app.py` in this folder) and as `demo.reading` (the
@@ -25,6 +26,7 @@ from .answer import (
     TOP_CLASSES,
     read_drawing,
     read_image,
+    read_photo,
 )
 from .canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from .classifier import Contract, DigitClassifier, ModelError, ort_session, softmax
@@ -42,5 +44,6 @@ __all__ = [
     "ort_session",
     "read_drawing",
     "read_image",
+    "read_photo",
     "softmax",
 ]
