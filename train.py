@@ -6,7 +6,9 @@
 
 The run folder gets checkpoint.pt (rebuilds itself and resumes), history.csv
 (one row per epoch), metrics.json, curves.png and confusion.png. Ctrl-C or a
-kill leaves the last completed epoch's checkpoint intact.
+kill leaves the last completed epoch's checkpoint intact. On CUDA each training
+step is replayed from a captured CUDA graph (lenet/graph_step.py); --no-cuda-graph
+runs the steps eagerly.
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Where the data and the run folder are, resuming, and the dry run."""
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    parser.add_argument(
+        "--cuda-graph",
+        action=argparse.BooleanOptionalAction,
+        help="replay each training step from a captured CUDA graph; --no-cuda-graph runs the "
+        "steps eagerly (default: on when training on CUDA)",
+    )
     add_data_options(parser, "to train and test on")
     parser.add_argument(
         "--out", type=Path, help="run folder (default: runs/<recipe>-<date>-<time> in the repo)"
@@ -203,14 +211,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    config, checkpoint, run_dir, device, (train, validation, test) = prepare(args)
+    config, checkpoint, run_dir, device, graph, (train, validation, test) = prepare(args)
+    steps = ", each step a CUDA graph" if graph else ""
     print(
-        f"{config.recipe} recipe on {device}: {len(train):,} training, {len(validation):,} "
-        f"held out to calibrate on, {len(test):,} test images -> {run_dir}"
+        f"{config.recipe} recipe on {device}{steps}: {len(train):,} training, "
+        f"{len(validation):,} held out to calibrate on, {len(test):,} test images -> {run_dir}"
     )
     print("config: " + json.dumps(dataclasses.asdict(config)))
     splits = (train, validation, test)
-    metrics = train_and_report(args, config, checkpoint, run_dir, device, splits, started)
+    metrics = train_and_report(args, config, checkpoint, run_dir, device, graph, splits, started)
     calibration = metrics["calibration"]
     print(
         f"calibrated on {len(validation):,} held-out images: temperature "
@@ -226,19 +235,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def prepare(args: argparse.Namespace):
-    """Everything checked before an epoch is spent: the config, the checkpoint, the device,
-    a writable run folder and MNIST. Bad input ends here with one line (a ConfigError is
-    left to main, which names its flag)."""
+    """Everything checked before an epoch is spent: the config, the checkpoint, the device
+    (and whether its steps are CUDA graphs), a writable run folder and MNIST. Bad input
+    ends here with one line (a ConfigError is left to main, which names its flag)."""
     from lenet.files import check_writable
     from lenet.mnist_files import DataError
 
     try:
         config, checkpoint, run_dir = plan_run(args)  # a bad flag fails here, before torch loads
-        from lenet.training import select_device
+        from lenet.training import select_device, use_cuda_graph
 
         device = select_device(args.device)
+        try:
+            graph = use_cuda_graph(args.cuda_graph, device)
+        except ValueError as exc:
+            raise ValueError(f"{flag('cuda_graph')}: {exc}") from None
         check_writable(run_dir)
-        return config, checkpoint, run_dir, device, load_data(args, config, device)
+        return config, checkpoint, run_dir, device, graph, load_data(args, config, device)
     except ConfigError:
         raise
     except DataError as exc:
@@ -253,6 +266,7 @@ def train_and_report(
     checkpoint: Checkpoint | None,
     run_dir: Path,
     device,
+    graph: bool,
     splits: tuple,
     started: float,
 ) -> dict:
@@ -280,6 +294,8 @@ def train_and_report(
             max_batches=DRY_RUN_BATCHES if args.dry_run else None,
             on_epoch=epoch_logger(config, run_dir, saved),
             show_progress=sys.stderr.isatty(),
+            cuda_graph=graph,
+            on_capture=log_capture,
         )
         metrics = run_metrics(
             config,
@@ -326,6 +342,17 @@ def epoch_logger(config: TrainConfig, run_dir: Path, saved: list[dict]):
         )
 
     return on_epoch
+
+
+def log_capture(seconds: float) -> None:
+    """fit()'s on_capture: one line, after the epoch that paid for the CUDA graph's capture."""
+    from lenet.graph_step import WARMUP_STEPS
+
+    print(
+        f"CUDA graph: {WARMUP_STEPS} eager warm-up steps and the capture took {seconds:.2f} s "
+        "(counted in the epoch above)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

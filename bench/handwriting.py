@@ -21,12 +21,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from bench import harness
 from demo.reading import DigitClassifier
 from lenet.cli import die
 from tests.support.handwriting import DEFAULT_USPS, FORMS, TARGET_FORMS, load_usps, read, summary
-from tests.support.pen import DEFAULT_PEN, PenDigit, load_pen, pen_summary, read_pen
+from tests.support.pen import (
+    DEFAULT_PEN,
+    PenDigit,
+    PenReading,
+    canvases,
+    correct,
+    load_pen,
+    pen_summary,
+    read_pen,
+)
 
 TARGET_OVERALL, TARGET_CLASS = 0.985, 0.95
 # Issue 18's targets for the pen set, drawn as the page draws: overall, every class, and
@@ -34,10 +44,10 @@ TARGET_OVERALL, TARGET_CLASS = 0.985, 0.95
 PEN_OVERALL, PEN_CLASS, PEN_CONFIDENT_WRONG = 0.98, 0.95, 0.01
 
 
-def pen(classifier: DigitClassifier, digits: list[PenDigit], seed: int = 0) -> harness.Table:
-    """The pen set through the Draw tab: accuracy, confident answers, ECE, a row; per class
-    and the confusions as notes."""
-    result = pen_summary(read_pen(classifier, digits, seed))
+def pen(reading: PenReading) -> harness.Table:
+    """The pen set as the Draw tab read it: accuracy, confident answers, ECE, a row; per
+    class and the confusions as notes."""
+    result = pen_summary(reading)
     table = harness.Table(
         f"pen set: {result['digits']:,} digits, 30 writers, drawn with the app's brush",
         ["set", "accuracy", "weakest", "ECE", "confident", "of which right", "confident wrong"],
@@ -86,11 +96,60 @@ def handwriting(classifier: DigitClassifier, inks: np.ndarray, labels: np.ndarra
     return table
 
 
+SHEET_ROWS = 3  # digits of each class in each half of the contact sheet
+TILE = 96  # px
+
+
+def contact_sheet(
+    digits: list[PenDigit], now: PenReading, before: PenReading | None, path: Path
+) -> None:
+    """Pen digits as drawn, a column per class: on top, digits read right now that
+    `before` read wrong (or, without `before`, those read right with the least
+    confidence); below, digits still read wrong, each with what it was read as."""
+    right = correct(now)
+    confidence = now.probabilities.max(1)
+    if before is not None:
+        top = right & ~correct(before)
+        order = np.argsort(-confidence)  # the surest of the mended first
+    else:
+        top = right
+        order = np.argsort(confidence)
+    chosen: dict[int, tuple[str, int]] = {}  # digit index -> (caption, tile position)
+    for label in range(10):
+        mended = [i for i in order if top[i] and now.labels[i] == label][:SHEET_ROWS]
+        missed = [i for i in np.argsort(confidence)[::-1] if not right[i]]
+        missed = [i for i in missed if now.labels[i] == label][:SHEET_ROWS]
+        for row, i in enumerate(mended):
+            chosen[int(i)] = (f"{label}", row * 10 + label)
+        for row, i in enumerate(missed):
+            chosen[int(i)] = (
+                f"{label} as {now.readings[i] or '-'}",
+                (SHEET_ROWS + row) * 10 + label,
+            )
+    sheet = Image.new("L", (TILE * 10, TILE * 2 * SHEET_ROWS + 8), 255)
+    draw = ImageDraw.Draw(sheet)
+    for i, canvas in enumerate(canvases(digits)):
+        if i not in chosen:
+            continue
+        caption, position = chosen[i]
+        row, column = divmod(position, 10)
+        x, y = column * TILE, row * TILE + (8 if row >= SHEET_ROWS else 0)
+        sheet.paste(Image.fromarray(canvas).convert("L").resize((TILE, TILE)), (x, y))
+        draw.rectangle((x, y, x + TILE - 1, y + TILE - 1), outline=160)
+        draw.text((x + 4, y + 2), caption, fill=0)
+    draw.line((0, TILE * SHEET_ROWS + 3, TILE * 10, TILE * SHEET_ROWS + 3), fill=0, width=2)
+    sheet.save(path)
+
+
 def main() -> None:
     parser = harness.parser(__doc__, "model")
     parser.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="usps-test.txt.gz")
     parser.add_argument(
         "--pen", type=Path, default=DEFAULT_PEN, help="pen-digits-30-writers.unipen.gz"
+    )
+    parser.add_argument("--save", type=Path, help="also write a contact sheet of pen digits here")
+    parser.add_argument(
+        "--before", type=Path, help="with --save: a previous model, to show what is now read right"
     )
     args = parser.parse_args()
     for path, flag in ((args.usps, "--usps"), (args.pen, "--pen")):
@@ -104,7 +163,11 @@ def main() -> None:
     print(f"'not sure' below a top probability of {threshold:.3f}")
     usps = handwriting(classifier, inks, labels)
     usps.title = f"USPS: {len(labels):,} digits"
-    harness.show(pen(classifier, digits), usps)
+    reading = read_pen(classifier, digits)
+    harness.show(pen(reading), usps)
+    if args.save:
+        before = read_pen(harness.load_classifier(args.before), digits) if args.before else None
+        contact_sheet(digits, reading, before, args.save)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,16 @@ of a batch gets its own random draw of:
 The warp and the elastic field are one grid_sample (each resampling blurs a little, and
 MNIST's test digits are sharp); nothing runs per sample on the host, so augmentation
 does not bring back a data-pipeline bottleneck.
+
+On CUDA nothing here waits for the GPU or draws a number on the host, so a training step
+can be captured as a CUDA graph (lenet/graph_step.py): there, a number drawn on the host
+would be frozen at capture and the same in every replay. On the CPU the results are what
+they were before that was done, bit for bit.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -66,21 +72,43 @@ def _warp_grid(images: torch.Tensor) -> torch.Tensor:
         ],
         1,
     )  # (N, 2, 2)
-    theta = torch.cat([torch.linalg.inv(forward), torch.zeros(n, 2, 1, device=device)], 2)
+    theta = torch.cat([_inverse(forward), torch.zeros(n, 2, 1, device=device)], 2)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
 
     coarse = torch.randn(n, 2, ELASTIC_GRID, ELASTIC_GRID, device=device)
     field = F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=True)
-    # Pixels to grid units (the grid spans 2 over the image's width and height).
-    field = (
-        field * ELASTIC_PIXELS * 2 / torch.tensor([width, height], device=device).view(1, 2, 1, 1)
-    )
+    # Pixels to grid units (the grid spans 2 over the image's width and height). The
+    # divisor is filled on the device: torch.tensor([...], device=...) would copy from the
+    # host, which a CUDA graph cannot capture.
+    size = torch.full((1, 2, 1, 1), width, device=device)
+    size[:, 1] = height
+    field = field * ELASTIC_PIXELS * 2 / size
     return grid + field.permute(0, 2, 3, 1)
+
+
+def _inverse(matrices: torch.Tensor) -> torch.Tensor:
+    """The inverses of (N, 2, 2) matrices: LAPACK's on the CPU, the closed form on CUDA.
+
+    On CUDA, torch.linalg.inv checks its result for singular matrices, which waits for
+    the GPU and cannot be captured in a CUDA graph. The warps are never near singular
+    (their determinant is 1).
+    """
+    if matrices.device.type != "cuda":
+        return torch.linalg.inv(matrices)
+    return inverse_2x2(matrices)
+
+
+def inverse_2x2(matrices: torch.Tensor) -> torch.Tensor:
+    """[[a, b], [c, d]]^-1 = [[d, -b], [-c, a]] / (ad - bc), for (N, 2, 2) matrices."""
+    a, b = matrices[:, 0, 0], matrices[:, 0, 1]
+    c, d = matrices[:, 1, 0], matrices[:, 1, 1]
+    adjugate = torch.stack([torch.stack([d, -b], 1), torch.stack([-c, a], 1)], 1)
+    return adjugate / (a * d - b * c).view(-1, 1, 1)
 
 
 def _pen(images: torch.Tensor) -> torch.Tensor:
     """Thicker or thinner strokes; for some images, low-resolution black-and-white ink."""
-    n, _, height, width = images.shape
+    n = len(images)
     device = images.device
     amount = torch.rand(n, 1, 1, 1, device=device) * (MAX_THICKEN + MAX_THIN) - MAX_THIN
     amount = amount * (torch.rand(n, 1, 1, 1, device=device) < STROKE_CHANGE_PROBABILITY)
@@ -88,22 +116,87 @@ def _pen(images: torch.Tensor) -> torch.Tensor:
     eroded = -F.max_pool2d(-images, 3, stride=1, padding=1)
     out = images + amount.abs() * (torch.where(amount > 0, dilated, eroded) - images)
 
-    # Low resolution: one side for the whole batch (F.interpolate takes one size), a
-    # random threshold per image. Scaled back up with hard pixel edges, then smoothed by
-    # averaging, as the demo's box filter smooths a blocky drawing it scales down.
+    # Low resolution: one side for the whole batch, a random threshold per image. On CUDA
+    # the side is drawn on the device, so that each replay of a CUDA graph draws anew; the
+    # CPU keeps its draws and ops as they were.
     low, high = LOW_RES_SIDES
-    span = LOW_RES_THRESHOLD[1] - LOW_RES_THRESHOLD[0]
-    side = int(torch.randint(low, high + 1, ()).item())
-    small = F.interpolate(out, size=(side, side), mode="area")
-    # Relative to each image's brightest low-resolution pixel, so thin strokes survive.
-    peak = small.amax((2, 3), keepdim=True)
-    threshold = peak * (LOW_RES_THRESHOLD[0] + torch.rand(n, 1, 1, 1, device=device) * span)
+    if device.type == "cuda":
+        side = torch.randint(low, high + 1, (1,), device=device)
+        binary = low_resolution_drawn(out, side, _threshold_share(n, device))
+    else:
+        pixels = int(torch.randint(low, high + 1, ()).item())
+        binary = low_resolution(out, pixels, _threshold_share(n, device))
+    chosen = torch.rand(n, 1, 1, 1, device=device) < LOW_RES_PROBABILITY
+    return torch.where(chosen, binary, out)
+
+
+def low_resolution(images: torch.Tensor, side: int, share: torch.Tensor) -> torch.Tensor:
+    """`images` written at `side` x `side` px, in black and white, and scaled back up.
+
+    Ink above `share` (N, 1, 1, 1) of each image's brightest low-resolution pixel turns
+    black (relative, so thin strokes survive). Scaled back up with hard pixel edges, then
+    smoothed by averaging, as the demo's box filter smooths a blocky drawing it scales down.
+    """
+    _, _, height, width = images.shape
+    small = F.interpolate(images, size=(side, side), mode="area")
+    threshold = small.amax((2, 3), keepdim=True) * share
     blocky = F.interpolate(
         (small > threshold).float(), size=(height * BOX_FILTER, width * BOX_FILTER), mode="nearest"
     )
-    binary = F.avg_pool2d(blocky, BOX_FILTER)
-    chosen = torch.rand(n, 1, 1, 1, device=device) < LOW_RES_PROBABILITY
-    return torch.where(chosen, binary, out)
+    return F.avg_pool2d(blocky, BOX_FILTER)
+
+
+def low_resolution_drawn(
+    images: torch.Tensor, side: torch.Tensor, share: torch.Tensor
+) -> torch.Tensor:
+    """low_resolution at a side held in a device tensor (1,), in fixed shapes.
+
+    Shapes cannot depend on a tensor's value, so each resampling is a matrix product with
+    the drawn side's matrix (low_resolution_matrices), zero-padded to the largest side.
+    The same averages as low_resolution up to float rounding: a pixel at its image's
+    threshold to within that rounding may turn out the other way.
+    """
+    _, _, height, width = images.shape
+    index = side - LOW_RES_SIDES[0]
+    down_rows, up_rows = (
+        m.index_select(0, index)[0] for m in low_resolution_matrices(height, images.device)
+    )
+    down_cols, up_cols = down_rows, up_rows
+    if width != height:
+        down_cols, up_cols = (
+            m.index_select(0, index)[0] for m in low_resolution_matrices(width, images.device)
+        )
+    small = down_rows @ images @ down_cols.T  # (N, 1, max side, max side), zero-padded
+    threshold = small.amax((2, 3), keepdim=True) * share
+    return up_rows @ (small > threshold).float() @ up_cols.T  # (N, 1, height, width)
+
+
+@functools.cache
+def low_resolution_matrices(size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each side of LOW_RES_SIDES, along one axis of `size` px: the matrix that area-
+    downsamples to the side (S, max side, size), and the one that scales back up as
+    low_resolution does, nearest then the box filter (S, size, max side); zero-padded.
+
+    Read off torch's own resampling of each basis vector, so they are its mappings. Cached
+    per device: made once, before any CUDA graph capture.
+    """
+    low, high = LOW_RES_SIDES
+    down = torch.zeros(high - low + 1, high, size)
+    up = torch.zeros(high - low + 1, size, high)
+    for i, side in enumerate(range(low, high + 1)):
+        basis = torch.eye(size).view(size, 1, size, 1)  # unit columns
+        small = F.interpolate(basis, size=(side, 1), mode="area")  # (size, 1, side, 1)
+        down[i, :side] = small.view(size, side).T
+        basis = torch.eye(side).view(side, 1, side, 1)
+        blocky = F.interpolate(basis, size=(size * BOX_FILTER, 1), mode="nearest")
+        up[i, :, :side] = F.avg_pool2d(blocky, (BOX_FILTER, 1)).view(side, size).T
+    return down.to(device), up.to(device)
+
+
+def _threshold_share(n: int, device: torch.device) -> torch.Tensor:
+    """(n, 1, 1, 1) shares of each image's brightest pixel, from LOW_RES_THRESHOLD."""
+    low, high = LOW_RES_THRESHOLD
+    return low + torch.rand(n, 1, 1, 1, device=device) * (high - low)
 
 
 def _uniform(n: int, limit: float, device: torch.device) -> torch.Tensor:

@@ -175,6 +175,8 @@ def digit_fragments(digits: torch.Tensor, count: int) -> torch.Tensor:
     or right part. Parts are fewer: some parts of digits are digits (the right half of an
     8 is a 3), and those teach the network to doubt a real digit.
     """
+    if count == 0:  # as under the default fragment_outliers; F.affine_grid takes no empty batch
+        return digits.new_zeros((0, *digits.shape[1:]))
     n, device = len(digits), digits.device
     pairs = round(count * PAIR_SHARE)
     parts = count - pairs

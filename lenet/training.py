@@ -3,7 +3,8 @@
 `fit` trains a LeNet-5 under a TrainConfig, evaluates on the test split after
 every epoch and writes a crash-safe checkpoint at each epoch's end, with the
 optimizer, scheduler and RNG state, so an interrupted run resumes to the same
-final weights (on the CPU) as an uninterrupted one.
+final weights (on the CPU) as an uninterrupted one. On CUDA each training step is
+replayed from a captured CUDA graph (lenet/graph_step.py), unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lenet.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, save_
 from lenet.contract import LABELS
 from lenet.data import Split
 from lenet.drawn import drawn_digits
+from lenet.graph_step import StaticStep
 from lenet.model import LeNet5, build_model
 from lenet.outliers import OUTLIER_SHARE, digit_fragments, outlier_batch
 from lenet.recipes import TrainConfig
@@ -51,6 +53,16 @@ def select_device(name: str = "auto") -> torch.device:
     if name not in ("cpu", "cuda", "mps"):
         raise ValueError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
     return torch.device(name)
+
+
+def use_cuda_graph(requested: bool | None, device: torch.device) -> bool:
+    """Whether a run's steps are captured as a CUDA graph: `None` means on CUDA only.
+
+    Raises ValueError if asked for on a device other than CUDA.
+    """
+    if requested and device.type != "cuda":
+        raise ValueError(f"a CUDA graph needs a CUDA device; this run is on {device.type}")
+    return device.type == "cuda" if requested is None else requested
 
 
 def place_model(model: LeNet5, device: torch.device) -> LeNet5:
@@ -207,6 +219,9 @@ class RunState:
     history: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)  # the last evaluation
     calibration: dict[str, float] | None = None  # once the last epoch is calibrated
+    # The step replayed as a CUDA graph, or None for the eager loop; not saved: a resumed
+    # run captures its own.
+    static_step: StaticStep | None = None
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint(
@@ -266,6 +281,8 @@ def fit(
     max_batches: int | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
     show_progress: bool = True,
+    cuda_graph: bool | None = None,
+    on_capture: Callable[[float], None] | None = None,
 ) -> tuple[LeNet5, list[dict[str, Any]], dict[str, Any]]:
     """Train (or resume) a run; returns the model, the per-epoch history and the last evaluation.
 
@@ -276,19 +293,35 @@ def fit(
     (lenet/calibration.py); the result's "calibration" holds the fit, and the checkpoint is
     written once more with it. A run resumed after its last epoch is only calibrated, if
     it was not yet.
+
+    `cuda_graph` (default: on CUDA) replays each full batch's step from a captured CUDA
+    graph (lenet/graph_step.py); ValueError if asked for off CUDA. After the epoch in
+    which the step was captured, `on_capture(seconds)` gets the seconds that the warm-up
+    steps and the capture took; they are part of that epoch's training seconds.
     """
+    graph = use_cuda_graph(cuda_graph, train.images.device)
     checkpoint_path = Path(run_dir) / CHECKPOINT_NAME
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
     steps = math.ceil(len(train) / config.batch_size)
     if max_batches is not None:
         steps = min(steps, max_batches)
     run = start_run(config, train.images.device, steps, resume)
+    if graph:
+        run.static_step = StaticStep(
+            run.model, run.optimizer, train, config, step_loss, capture=True
+        )
+    reported = False  # the capture's seconds, to on_capture
     for epoch in range(len(run.history) + 1, config.epochs + 1):
         progress = f"epoch {epoch}/{config.epochs}" if show_progress else None
         row = run_epoch(run, train, test, max_batches, progress)
         save_checkpoint(checkpoint_path, run.checkpoint())
         if on_epoch is not None:
             on_epoch(row)
+        seconds = run.static_step.capture_seconds if run.static_step is not None else None
+        if seconds is not None and not reported:
+            reported = True
+            if on_capture is not None:
+                on_capture(seconds)
     if run.calibration is None:
         run.calibration = calibrate(run.model, validation, test)
         save_checkpoint(checkpoint_path, run.checkpoint())
@@ -304,9 +337,21 @@ def run_epoch(
     """
     epoch, config = len(run.history) + 1, run.config
     started = time.perf_counter()
-    train_loss = train_epoch(
-        run.model, run.optimizer, run.scheduler, train, config, run.generator, max_batches, progress
-    )
+    if run.static_step is None:
+        train_loss = train_epoch(
+            run.model,
+            run.optimizer,
+            run.scheduler,
+            train,
+            config,
+            run.generator,
+            max_batches,
+            progress,
+        )
+    else:
+        train_loss = run.static_step.train_epoch(
+            run.scheduler, run.generator, max_batches, progress
+        )
     seconds = time.perf_counter() - started
     result = evaluate(run.model, test, config.test_batch_size)
     if not (math.isfinite(train_loss) and math.isfinite(result["loss"])):

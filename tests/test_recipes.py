@@ -28,7 +28,8 @@ def test_best_and_fast_resolve_to_what_they_claim():
     assert best.recipe == "best" and best.augment and best.schedule == "onecycle"
     assert (best.conv_dropout, best.fc_dropout, best.label_smoothing) == (0.0, 0.2, 0.0)
     assert best.outlier_exposure > 0 and best.validation == 5000
-    assert (best.optimizer, best.epochs, best.batch_size, best.lr) == ("adamw", 20, 128, 0.004)
+    assert (best.optimizer, best.epochs, best.batch_size, best.lr) == ("adamw", 30, 128, 0.004)
+    assert (best.drawn_digits, best.fragment_outliers) == (1.0, 0.3)
     fast = resolve_config("fast", {})
     assert fast.recipe == "fast" and not fast.augment
     assert (fast.optimizer, fast.epochs, fast.schedule) == ("adamw", 2, "onecycle")

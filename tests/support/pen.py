@@ -20,6 +20,7 @@ per digit on them.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,13 +124,19 @@ class PenReading:
     probabilities: np.ndarray  # (N, 10); zeros where the drawing was not read as one digit
 
 
+def canvases(digits: list[PenDigit], seed: int = 0) -> Iterator[np.ndarray]:
+    """Each digit drawn at a random size and place (from `seed`), as read_pen draws it."""
+    rng = np.random.default_rng(seed)
+    for digit in digits:
+        yield draw_on_canvas(place(digit.strokes, rng))
+
+
 def read_pen(classifier: DigitClassifier, digits: list[PenDigit], seed: int = 0) -> PenReading:
     """Each digit drawn at a random size and place (from `seed`) and read by read_drawing."""
-    rng = np.random.default_rng(seed)
     readings, confident = [], []
     probabilities = np.zeros((len(digits), len(LABELS)), dtype=np.float32)
-    for i, digit in enumerate(digits):
-        scores, answer, _, _ = read_drawing(classifier, draw_on_canvas(place(digit.strokes, rng)))
+    for i, canvas in enumerate(canvases(digits, seed)):
+        scores, answer, _, _ = read_drawing(classifier, canvas)
         if not isinstance(scores, dict):  # a prompt: nothing was read
             readings.append("")
             confident.append(False)
@@ -143,29 +150,34 @@ def read_pen(classifier: DigitClassifier, digits: list[PenDigit], seed: int = 0)
     return PenReading(labels, readings, np.array(confident), probabilities)
 
 
+def correct(reading: PenReading) -> np.ndarray:
+    """(N,) bool: whether each digit's top reading is its label."""
+    return np.array([r == str(y) for r, y in zip(reading.readings, reading.labels, strict=True)])
+
+
 def pen_summary(reading: PenReading) -> dict:
     """Accuracy overall and per class, the confusions, and the answers given with
     confidence: their share, the share of all answers that are confident and wrong, and
     the ECE of the digits read as one digit (lenet.calibration's)."""
     labels = reading.labels
-    correct = np.array([r == str(label) for r, label in zip(reading.readings, labels, strict=True)])
+    right = correct(reading)
     confident = reading.confident
     confusions: dict[tuple[int, str], int] = {}
-    for reading_, label, right in zip(reading.readings, labels, correct, strict=True):
-        if not right:
+    for reading_, label, ok in zip(reading.readings, labels, right, strict=True):
+        if not ok:
             key = (int(label), reading_ or "nothing")
             confusions[key] = confusions.get(key, 0) + 1
     single = reading.probabilities.sum(1) > 0
     return {
         "digits": len(labels),
-        "accuracy": float(correct.mean()),
-        "per_class": [float(correct[labels == c].mean()) for c in range(10)],
+        "accuracy": float(right.mean()),
+        "per_class": [float(right[labels == c].mean()) for c in range(10)],
         "confusions": sorted(
             ((t, p, n) for (t, p), n in confusions.items()), key=lambda c: (-c[2], c[0])
         ),
         "confident_share": float(confident.mean()),
-        "confident_wrong": float((confident & ~correct).mean()),
-        "selective_accuracy": float(correct[confident].mean()) if confident.any() else 0.0,
+        "confident_wrong": float((confident & ~right).mean()),
+        "selective_accuracy": float(right[confident].mean()) if confident.any() else 0.0,
         "ece": expected_calibration_error(
             torch.from_numpy(reading.probabilities[single]), torch.from_numpy(labels[single])
         ),
