@@ -21,8 +21,15 @@ import numpy as np
 from PIL import Image
 
 from bench import harness
-from demo.reading import CANVAS_SIZE, DigitClassifier
-from tests.support.scribbles import SHAPES, TARGET, confident_rate, draw_tab_rate, scribbles
+from demo.reading import DigitClassifier
+from tests.support.scribbles import (
+    CANVAS,
+    SHAPES,
+    TARGET,
+    confident_rate,
+    draw_tab_rate,
+    scribbles,
+)
 
 
 def scribble_rates(
@@ -44,7 +51,7 @@ def scribble_rates(
 
 def contact_sheet(drawings: list[tuple[str, np.ndarray]], path: Path) -> None:
     """Four drawings of each kind, a column per kind, saved to `path`."""
-    tile = CANVAS_SIZE // 4
+    tile = CANVAS // 4
     sheet = Image.new("L", (tile * len(SHAPES), tile * 4), 255)
     for i, kind in enumerate(SHAPES):
         mine = [canvas for k, canvas in drawings if k == kind][:4]

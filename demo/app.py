@@ -43,10 +43,10 @@ EXAMPLES_DIR = DEMO_DIR / "examples"
 TOOLBAR_HEIGHT = 60  # px above an image for its label (the model view's box)
 # The Sketchpad has layers=False: the page draws on one layer and sends it as index 0.
 SKETCH_LAYERS = 1
-UPLOAD_MESSAGE = "Upload a photo of a digit"
+UPLOAD_MESSAGE = "Upload a photo of a digit or a number"
 OPENING_MESSAGE = "Opening the example…"
 READING_MESSAGE = "Reading…"
-TURN_HINT = "Turn your phone upright to see the drawing square and the answer together."
+TURN_HINT = "Turn your phone upright to see the drawing area and the answer together."
 # What a prediction fills: the Label, the model view, the answer in words, the digit table.
 BLANK = (reading.EMPTY_MESSAGE, None, reading.EMPTY_MESSAGE, "")
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]
@@ -65,10 +65,10 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
     """The page: a Sketchpad and an upload tab, the top-3 prediction and the 28x28 input.
 
     On a wide screen the tabs sit left of the prediction and the model view; on a phone
-    the columns stack, so the prediction comes straight under the drawing square and the
-    examples after it (page.css sizes the square to fit the screen).
+    the columns stack, so the prediction comes straight under the drawing area and the
+    examples after it (page.css sizes the area to fit the screen).
     """
-    size, radius = reading.CANVAS_SIZE, reading.BRUSH_RADIUS
+    width, height, radius = reading.CANVAS_WIDTH, reading.CANVAS_HEIGHT, reading.BRUSH_RADIUS
     view_height = classifier.contract.image_size * reading.answer.VIEW_SCALE + TOOLBAR_HEIGHT
     # Every hour, delete cached uploads older than an hour, so drawings don't pile up.
     with gr.Blocks(title="LeNet-5 digit recognizer", delete_cache=(3600, 3600)) as app:
@@ -78,17 +78,18 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             with gr.Column():
                 with gr.Tab("Draw") as draw_tab:
                     sketch = gr.Sketchpad(
-                        canvas_size=(size, size),
+                        canvas_size=(width, height),
                         brush=gr.Brush(default_size=radius, colors=["#000000"], color_mode="fixed"),
                         layers=False,
                         transforms=(),
                         type="numpy",
                         show_label=False,  # the tab names it; page.js names the canvas
-                        elem_id="canvas",  # page.css makes the canvas element the square
+                        elem_id="canvas",  # page.css makes the canvas element the drawing area
                     )
                 with gr.Tab("Upload") as upload_tab:
                     upload = gr.Image(
-                        label="A photo or scan of one digit, dark on light or light on dark",
+                        label="A photo or scan of a digit or a number, dark on light or light "
+                        "on dark",
                         sources=["upload", "clipboard"],
                         type="pil",  # gradio_compat.decode converts it: GIFs come unconverted
                         image_mode="RGBA",
@@ -122,7 +123,7 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
         examples = gr.Examples(
             examples=[[str(path)] for path in paths],
             inputs=sketch,
-            label="Example drawings: open one in the drawing square",
+            label="Example drawings: open one in the drawing area",
             example_labels=[f"Example {path.stem}" for path in paths],
             cache_examples=False,
         )
@@ -154,13 +155,13 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
             return scores, views.save(view), words, table
 
         def predict_upload(payload: dict | None) -> tuple:
-            """Read an uploaded photo or scan of one digit."""
+            """Read an uploaded photo or scan: digit or number."""
             if payload is None:
                 return UPLOAD_MESSAGE, None, UPLOAD_MESSAGE, ""
 
             def read_upload(image) -> tuple:
-                scores, words, view = reading.read_image(classifier, image)
-                return scores, views.save(view), words, ""
+                scores, words, view, table = reading.read_photo(classifier, image)
+                return scores, views.save(view), words, table
 
             return images.answer(upload, payload, read_upload)
 
@@ -169,7 +170,8 @@ def build_app(classifier: reading.DigitClassifier) -> gr.Blocks:
 
             LeNet-5, trained on MNIST, reads each digit after the image is prepared the
             way MNIST's digits were (ink found, cropped, fitted to 20x20, centred). Digits
-            are read left to right and must not touch. A photo needs plain, evenly lit paper.
+            are read left to right; touching digits are cut where they read best. A photo
+            needs plain, evenly lit paper.
 
             Args:
                 image: The image: a public http(s) URL, or base64 data ("data:image/png;base64,..."); at most 5 MB and 16 megapixels. A drawing, photo or scan of digits, dark on light or light on dark.

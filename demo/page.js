@@ -3,7 +3,7 @@
 // parts of the page as values change, so the fixes run again on every change to the DOM;
 // each one only writes when something is missing, so it does not feed its own observer.
 () => {
-  const CANVAS_NAME = "Drawing square: draw a digit or a number with a finger, pen or mouse";
+  const CANVAS_NAME = "Drawing area: draw a digit or a number with a finger, pen or mouse";
   const EMPTY_VIEW_NAME = "Nothing to show yet";
 
   const setAttribute = (element, name, value) => {

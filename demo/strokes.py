@@ -2,9 +2,12 @@
 
     render_strokes(DIGIT_STROKES["4"], size=400, width=30)          # a PIL image of a 4
     render_strokes(number_strokes("2026", 400, 85, 10, 30), 400, 30)  # a number
+    canvas = (600, 300)                                               # width, height
+    render_strokes(centred(DIGIT_STROKES["4"], canvas), canvas, 14)   # a 4 in its middle
 
 Each digit is a list of strokes, each stroke a polyline in normalised canvas
-coordinates (x right, y down, 0..1), drawn the way a person draws it. The example
+coordinates (x right, y down, 0..1 across the canvas's width and down its height),
+drawn the way a person draws it. DIGIT_STROKES are drawn in a unit square. The example
 drawings (make_examples.py), the tests (the browser tests replay them with the mouse)
 and the benchmarks share this one definition of what a drawn digit looks like.
 """
@@ -17,6 +20,11 @@ from PIL import Image, ImageDraw
 
 Point = tuple[float, float]
 Stroke = list[Point]
+Size = int | tuple[int, int]  # a square canvas's side, or (width, height) in px
+
+
+def _width_height(size: Size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else size
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int) -> Stroke:
@@ -68,14 +76,15 @@ DIGIT_STROKES: dict[str, list[Stroke]] = {
 }
 
 
-def number_strokes(text: str, size: int, height: float, gap: float, width: int) -> list[Stroke]:
-    """The digits of `text` written side by side, centred on a `size` px canvas.
+def number_strokes(text: str, size: Size, height: float, gap: float, width: int) -> list[Stroke]:
+    """The digits of `text` written side by side, centred on a `size` canvas.
 
     Each digit's strokes are scaled so that its points span `height` px from top to
     bottom, and placed so that `gap` px of paper separate one digit's ink from the next
     (strokes `width` px wide). Returns strokes in normalised canvas coordinates;
     ValueError if they do not fit on the canvas.
     """
+    canvas_width, canvas_height = _width_height(size)
     placed: list[list[Stroke]] = []
     right = 0.0  # px: where the previous digit's ink ends
     for digit in text:
@@ -87,26 +96,41 @@ def number_strokes(text: str, size: int, height: float, gap: float, width: int) 
         shift = (right + gap if placed else 0.0) + width / 2 - min(xs) * scale
         placed.append([[(shift + x * scale, (y - min(ys)) * scale) for x, y in s] for s in strokes])
         right = shift + max(xs) * scale + width / 2
-    if right > size or height > size:
-        raise ValueError(f"{text!r} at {height} px tall is {right:.0f} px wide: over {size} px")
-    left, top = (size - right) / 2, (size - height) / 2
+    if right > canvas_width or height > canvas_height:
+        raise ValueError(
+            f"{text!r} at {height} px tall is {right:.0f} px wide: over {canvas_width} px"
+        )
+    left, top = (canvas_width - right) / 2, (canvas_height - height) / 2
     return [
-        [((left + x) / size, (top + y) / size) for x, y in stroke]
+        [((left + x) / canvas_width, (top + y) / canvas_height) for x, y in stroke]
         for strokes in placed
         for stroke in strokes
     ]
 
 
-def render_strokes(strokes: list[Stroke], size: int, width: int) -> Image.Image:
-    """Black strokes `width` px wide with round ends on a white `size` x `size` image.
+def centred(strokes: list[Stroke], size: Size) -> list[Stroke]:
+    """Strokes drawn in a unit square (DIGIT_STROKES), moved into the middle square of a
+    `size` canvas (its height square on a wide canvas), in its normalised coordinates."""
+    canvas_width, canvas_height = _width_height(size)
+    side = min(canvas_width, canvas_height)
+    left, top = (canvas_width - side) / 2, (canvas_height - side) / 2
+    return [
+        [((left + x * side) / canvas_width, (top + y * side) / canvas_height) for x, y in stroke]
+        for stroke in strokes
+    ]
+
+
+def render_strokes(strokes: list[Stroke], size: Size, width: int) -> Image.Image:
+    """Black strokes `width` px wide with round ends on a white `size` canvas ("L" image).
 
     Not anti-aliased, like the Sketchpad's own strokes.
     """
-    image = Image.new("L", (size, size), 255)
+    canvas_width, canvas_height = _width_height(size)
+    image = Image.new("L", (canvas_width, canvas_height), 255)
     draw = ImageDraw.Draw(image)
     radius = width / 2
     for stroke in strokes:
-        points = [(x * size, y * size) for x, y in stroke]
+        points = [(x * canvas_width, y * canvas_height) for x, y in stroke]
         draw.line(points, fill=0, width=width, joint="curve")
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)

@@ -26,7 +26,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from demo import gradio_compat
-from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from demo.strokes import number_strokes, render_strokes
 from tests.support.api import (
     api_page_snippets,
@@ -59,8 +59,9 @@ def client(app_url) -> Client:
 def number_png(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("api") / "2026.png"
     brush = 2 * BRUSH_RADIUS
-    strokes = number_strokes("2026", CANVAS_SIZE, 85, 10, brush)
-    render_strokes(strokes, CANVAS_SIZE, brush).save(path)
+    canvas = (CANVAS_WIDTH, CANVAS_HEIGHT)
+    strokes = number_strokes("2026", canvas, 85, 10, brush)
+    render_strokes(strokes, canvas, brush).save(path)
     return path
 
 

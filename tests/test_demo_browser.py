@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from demo.app import OPENING_MESSAGE, UPLOAD_MESSAGE
 from demo.gradio_compat import UNREADABLE_MESSAGE
 from demo.reading.answer import EMPTY_MESSAGE, STRIP_GAP, VIEW_SCALE
-from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from demo.strokes import number_strokes
 from tests.support.images import MNIST_BOX, centre_of_mass, ink_extent
 from tests.support.page import (
@@ -31,6 +31,7 @@ from tests.support.page import (
     drawable_square,
     expect_brush_selected,
     expect_prediction,
+    on_page,
     open_page,
 )
 from tests.support.paths import DEMO_DIR, SCREENSHOT_DIR
@@ -39,17 +40,19 @@ pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes 
 
 DRAWN_DIGITS = "0123456789"
 # Numbers drawn with the mouse: their height and the gap between digits, in canvas px.
-# Every other point of each stroke is moved through, to keep the test short.
-DRAWN_NUMBERS = {"42": (180, 30), "2026": (85, 12)}
+# Six digits across the canvas, as tall as they fit with a little paper between them;
+# three digits whose inks overlap by two thirds of a stroke, so all three touch (one
+# piece of ink). Every other point of each stroke is moved through, to keep the test short.
+DRAWN_NUMBERS = {"204619": (110, 12), "358": (160, -10)}
 NUMBER_STEP = 2
 MIN_TARGET = 24  # px: WCAG 2.2's minimum target size (2.5.8)
 EXAMPLE_FEEDBACK_MS = 200  # an example click shows that something is happening by then
 
-# Where strokes that start outside the square begin, in px from its edge: the issue's
-# "8 px above" and "30 px to its left".
+# Where strokes that start outside the drawing area begin, in px from its edge: the
+# issue's "8 px above" and "30 px to its left".
 OUTSIDE_ABOVE = 8
 OUTSIDE_LEFT = 30
-GRID = 5  # points per side of the square checked for what a touch there would reach
+GRID = 5  # points per side of the drawing area checked for what a touch there would reach
 
 LAYOUTS = {"desktop": DESKTOP, "narrow": {"viewport": {"width": 1000, "height": 1000}}}
 PHONES = ["iPhone 13", "Pixel 7"]
@@ -118,42 +121,43 @@ def photo_of(digit: str, path) -> str:
 
 
 @pytest.mark.parametrize("layout", [*LAYOUTS, *PHONES])
-def test_the_square_is_the_canvas_with_its_tools_around_it(browser, app_url, devices, layout):
+def test_the_drawing_area_is_the_canvas_with_its_tools_around_it(browser, app_url, devices, layout):
     with open_page(browser, app_url, **LAYOUTS.get(layout, devices.get(layout))) as page:
-        left, top, side, height = drawable_square(page)
+        left, top, width, height = drawable_square(page)
         block = page.locator("#canvas").bounding_box()
-        assert height == pytest.approx(side, abs=1)
+        # The canvas's proportions, a strip twice as wide as it is tall.
+        assert height == pytest.approx(width * CANVAS_HEIGHT / CANVAS_WIDTH, abs=1)
         if layout == "desktop":  # room for the whole canvas: shown 1:1
-            assert side == pytest.approx(CANVAS_SIZE, abs=4)
+            assert width == pytest.approx(CANVAS_WIDTH, abs=4)
         # Inside its column and centred in it, not clipped or pushed aside.
-        assert block["x"] <= left and left + side <= block["x"] + block["width"]
+        assert block["x"] <= left and left + width <= block["x"] + block["width"]
         assert block["y"] <= top and top + height <= block["y"] + block["height"]
-        assert abs((left + side / 2) - (block["x"] + block["width"] / 2)) <= 2
+        assert abs((left + width / 2) - (block["x"] + block["width"] / 2)) <= 2
 
-        # Every point of the square reaches the canvas (no tool over it); a stroke or a
+        # Every point of the area reaches the canvas (no tool over it); a stroke or a
         # swipe that starts outside it does not start on the canvas (the page has it).
         inside = [
-            (left + 2 + (side - 4) * i / (GRID - 1), top + 2 + (side - 4) * j / (GRID - 1))
+            (left + 2 + (width - 4) * i / (GRID - 1), top + 2 + (height - 4) * j / (GRID - 1))
             for i in range(GRID)
             for j in range(GRID)
         ]
         outside = [
-            (left + side / 2, top - OUTSIDE_ABOVE),
-            (left - OUTSIDE_LEFT, top + side / 2),
-            (left + side / 2, top + side + OUTSIDE_ABOVE),
-            (left + side + OUTSIDE_ABOVE, top + side / 2),
+            (left + width / 2, top - OUTSIDE_ABOVE),
+            (left - OUTSIDE_LEFT, top + height / 2),
+            (left + width / 2, top + height + OUTSIDE_ABOVE),
+            (left + width + OUTSIDE_ABOVE, top + height / 2),
         ]
         assert all(page.evaluate(HITS_CANVAS_JS, inside))
         assert not any(page.evaluate(HITS_CANVAS_JS, outside))
 
-        # Toolbar buttons: big enough to hit, and none over the square.
+        # Toolbar buttons: big enough to hit, and none over the area.
         buttons = [b for b in page.locator("#canvas button").all() if b.is_visible()]
         assert len(buttons) >= 5  # brush, eraser, undo, redo, clear at least
         for button in buttons:
             box = button.bounding_box()
             name = button.get_attribute("aria-label")
             assert box["width"] >= MIN_TARGET and box["height"] >= MIN_TARGET, name
-            assert not overlaps(box, (left, top, side, height)), name
+            assert not overlaps(box, (left, top, width, height)), name
 
         # The brush is selected without a click: no "select the draw tool" prompt.
         expect_brush_selected(page)
@@ -175,12 +179,13 @@ def test_digits_drawn_with_the_mouse_are_recognized(page):
 
 
 def draw_number(page: Page, text: str, height: int, gap: int) -> None:
-    """Write `text` across the square with the mouse, digit by digit, with the app's brush."""
+    """Write `text` across the drawing area with the mouse, digit by digit: `height` and
+    `gap` in canvas px, for the app's brush."""
     expect_brush_selected(page)
-    left, top, width, side = drawable_square(page)
-    for stroke in number_strokes(text, CANVAS_SIZE, height, gap, 2 * BRUSH_RADIUS):
+    canvas = (CANVAS_WIDTH, CANVAS_HEIGHT)
+    for stroke in number_strokes(text, canvas, height, gap, 2 * BRUSH_RADIUS):
         kept = [*stroke[:-1:NUMBER_STEP], stroke[-1]]
-        points = [(left + x * width, top + y * side) for x, y in kept]
+        points = [on_page(page, x, y) for x, y in kept]
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
@@ -239,7 +244,7 @@ def test_the_prediction_follows_the_visible_tab(page, tmp_path):
 
     page.get_by_role("tab", name="Draw").click()
     expect_prediction(page, "1")
-    expect(page.locator(".gallery-item")).to_have_count(4)
+    expect(page.locator(".gallery-item")).to_have_count(5)
     page.get_by_role("tab", name="Upload").click()
     expect_prediction(page, "5")
 

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from demo.gradio_compat import TOO_LARGE_MESSAGE, UNREADABLE_MESSAGE
 from demo.reading.answer import DOT_MESSAGE, EMPTY_MESSAGE, MIN_DIGIT_EXTENT, STRIP_GAP
-from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from demo.serving import MAX_FILE_SIZE, MAX_PIXELS
 from demo.strokes import number_strokes, render_strokes
 from tests.support.app import sketch_of, sketchpad_value
@@ -52,10 +52,8 @@ def test_a_drawn_digit_is_recognized(client):
 
 def test_a_drawn_number_is_read(client, tmp_path):
     path = tmp_path / "2026.png"
-    brush = 2 * BRUSH_RADIUS
-    render_strokes(number_strokes("2026", CANVAS_SIZE, 85, 10, brush), CANVAS_SIZE, brush).save(
-        path
-    )
+    brush, canvas = 2 * BRUSH_RADIUS, (CANVAS_WIDTH, CANVAS_HEIGHT)
+    render_strokes(number_strokes("2026", canvas, 120, 12, brush), canvas, brush).save(path)
     label, view, answer, digits = client.predict(sketch_of(path), api_name="/predict")
     # The Label holds the three best readings of the whole number, best first.
     assert label["label"] == "2026"
@@ -69,16 +67,30 @@ def test_a_drawn_number_is_read(client, tmp_path):
     assert seen.shape == (28 * scale, (4 * (28 + STRIP_GAP) - STRIP_GAP) * scale)
 
 
-def test_an_uploaded_photo_is_recognized(client, tmp_path):
-    # Dark blue ink on cream paper, saved as JPEG like a phone photo.
-    ink = np.asarray(Image.open(DEMO_DIR / "examples" / "8.png").convert("L")) < 128
+def photo_of(example: str, path: Path) -> Path:
+    """An example drawing as a phone photo: dark blue ink on cream paper, saved as JPEG."""
+    ink = np.asarray(Image.open(DEMO_DIR / "examples" / f"{example}.png").convert("L")) < 128
     photo = np.where(ink[..., np.newaxis], [40, 50, 110], [235, 228, 205]).astype(np.uint8)
-    path = tmp_path / "photo.jpg"
     Image.fromarray(photo).save(path, quality=85)
+    return path
+
+
+def test_an_uploaded_photo_is_recognized(client, tmp_path):
     label, _view, _answer, digits = client.predict(
-        handle_file(str(path)), api_name="/predict_upload"
+        handle_file(str(photo_of("8", tmp_path / "8.jpg"))), api_name="/predict_upload"
     )
-    assert label["label"] == "8" and digits == ""  # the Upload tab reads one digit
+    assert label["label"] == "8" and digits == ""  # one digit: no table
+
+
+def test_an_uploaded_photo_of_a_number_is_read(client, tmp_path):
+    label, view, answer, digits = client.predict(
+        handle_file(str(photo_of("2026", tmp_path / "2026.jpg"))), api_name="/predict_upload"
+    )
+    assert label["label"] == "2026" and len(label["confidences"]) == 3
+    assert answer == "It's 2026" or answer.startswith("Not sure. Probably 2026;")
+    assert [row.split("|")[1].strip() for row in digits.splitlines()[2:]] == ["1", "2", "3", "4"]
+    seen = np.asarray(Image.open(view).convert("L"))
+    assert seen.shape[1] > seen.shape[0]  # the four inputs side by side
 
 
 def test_an_uploaded_gif_is_recognized(client, tmp_path):
@@ -159,10 +171,11 @@ def test_each_refused_image_is_one_log_line_not_a_traceback(demo_app, client, ba
 
 def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     # What one tap leaves on the canvas: a single dab of the app's brush.
-    tap = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
-    centre = CANVAS_SIZE // 2
-    low, high = centre - BRUSH_RADIUS, centre + BRUSH_RADIUS
-    ImageDraw.Draw(tap).ellipse((low, low, high, high), fill="black")
+    canvas = (CANVAS_WIDTH, CANVAS_HEIGHT)
+    tap = Image.new("RGBA", canvas, "white")
+    x, y = CANVAS_WIDTH // 2, CANVAS_HEIGHT // 2
+    r = BRUSH_RADIUS
+    ImageDraw.Draw(tap).ellipse((x - r, y - r, x + r, y + r), fill="black")
     tap.save(tmp_path / "tap.png")
     label, view, answer, _digits = client.predict(
         sketch_of(tmp_path / "tap.png"), api_name="/predict"
@@ -171,10 +184,13 @@ def test_a_tap_gets_a_prompt_not_a_guess(client, tmp_path):
     assert view is None and answer == DOT_MESSAGE
 
     # A digit drawn small, but bigger than a dot, is still read.
-    small = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
+    small = Image.new("RGBA", canvas, "white")
     side = 2 * MIN_DIGIT_EXTENT
-    digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA").resize((side, side))
-    small.paste(digit, (centre - side // 2, centre - side // 2))
+    digit = Image.open(DEMO_DIR / "examples" / "2.png").convert("RGBA")
+    digit = digit.crop(
+        ((CANVAS_WIDTH - CANVAS_HEIGHT) // 2, 0, (CANVAS_WIDTH + CANVAS_HEIGHT) // 2, CANVAS_HEIGHT)
+    )
+    small.paste(digit.resize((side, side)), (x - side // 2, y - side // 2))
     small.save(tmp_path / "small.png")
     label, view, *_ = client.predict(sketch_of(tmp_path / "small.png"), api_name="/predict")
     assert label["label"] != DOT_MESSAGE and label.get("confidences")

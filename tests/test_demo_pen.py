@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page
 
-from demo.reading import CANVAS_SIZE, EMPTY_MESSAGE, DigitClassifier, read_drawing
+from demo.reading import EMPTY_MESSAGE, DigitClassifier, read_drawing
 from tests.support.page import drawable_square, expect_brush_selected, open_page, touch
 from tests.support.paths import MODEL_PATH, SCREENSHOT_DIR
-from tests.support.pen import DEFAULT_PEN, PenDigit, draw_on_canvas, load_pen, place
+from tests.support.pen import CANVAS, DEFAULT_PEN, PenDigit, draw_on_canvas, load_pen, place
 
 pytestmark = pytest.mark.slow  # headless Chromium drawing on the page: minutes on 2 cores
 
@@ -54,7 +54,7 @@ def classifier() -> DigitClassifier:
 
 def offline_reading(classifier: DigitClassifier, strokes: list[np.ndarray]) -> str:
     """What the reading core answers for the strokes drawn off the page: the digit, or ''."""
-    _, answer, _, _ = read_drawing(classifier, draw_on_canvas(strokes, CANVAS_SIZE))
+    _, answer, _, _ = read_drawing(classifier, draw_on_canvas(strokes, CANVAS))
     match = ANSWER.search(answer)
     return match.group(1) if match else ""
 
@@ -78,10 +78,10 @@ def settled_reading(page: Page) -> str:
 
 
 def on_page(page: Page, strokes: list[np.ndarray]) -> list[list[tuple[float, float]]]:
-    """Canvas pixels to page pixels of the drawable square."""
+    """Canvas pixels (CANVAS: width, height) to page pixels of the drawing area."""
     left, top, width, height = drawable_square(page)
     return [
-        [(left + x * width / CANVAS_SIZE, top + y * height / CANVAS_SIZE) for x, y in stroke]
+        [(left + x * width / CANVAS[0], top + y * height / CANVAS[1]) for x, y in stroke]
         for stroke in strokes
     ]
 

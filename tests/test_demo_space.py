@@ -21,8 +21,9 @@ import pytest
 from huggingface_hub import SpaceCard, metadata_load
 from PIL import Image
 
-from demo.reading import BRUSH_RADIUS, CANVAS_SIZE
-from demo.strokes import DIGIT_STROKES, render_strokes
+from demo.make_examples import EXAMPLE_DIGITS, EXAMPLE_NUMBER, example_strokes
+from demo.reading import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
+from demo.strokes import render_strokes
 from tests.support import processes
 from tests.support.hostile import assert_survived, visit
 from tests.support.paths import DEMO_DIR, EXAMPLES_DIR, MODEL_PATH, REPO
@@ -132,9 +133,11 @@ def test_the_space_installed_as_spaces_does_serves_drawings_under_attack(tmp_pat
 
 
 def test_the_example_drawings_are_the_pen_strokes():
-    """examples/*.png are what `python make_examples.py` draws from strokes.py, pixel for pixel."""
-    examples = sorted(EXAMPLES_DIR.glob("*.png"))
-    assert [path.stem for path in examples] == list("2358")
+    """examples/*.png are what `python make_examples.py` draws from strokes.py, pixel for
+    pixel, on the app's canvas with its brush."""
+    examples = sorted(EXAMPLES_DIR.glob("*.png"), key=lambda path: (len(path.stem), path.stem))
+    assert [path.stem for path in examples] == [*EXAMPLE_DIGITS, EXAMPLE_NUMBER]
+    canvas, width = (CANVAS_WIDTH, CANVAS_HEIGHT), 2 * BRUSH_RADIUS
     for path in examples:
-        drawn = render_strokes(DIGIT_STROKES[path.stem], CANVAS_SIZE, 2 * BRUSH_RADIUS)
+        drawn = render_strokes(example_strokes(path.stem, canvas, width), canvas, width)
         assert np.array_equal(np.asarray(Image.open(path).convert("L")), np.asarray(drawn)), path

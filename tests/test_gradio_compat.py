@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from demo import app as demo_app
 from demo import gradio_compat
 from demo.gradio_compat import CompositeBlobs, Policy, Uploads, ViewFiles, image_source
-from demo.reading import CANVAS_SIZE, DigitClassifier
+from demo.reading import CANVAS_HEIGHT, CANVAS_WIDTH, DigitClassifier
 from tests.support import processes
 from tests.support.hostile import GOOD_DIGIT, connect, page_drawing
 from tests.support.paths import DEMO_DIR, EXAMPLES_DIR, MODEL_PATH
@@ -150,7 +150,7 @@ def test_7_the_bounded_store_takes_gradios_blobs_and_gives_back_the_composite():
     stored = sketch.blob_storage["drawing1"]
     assert stored.composite == png_bytes() and stored.background is None and stored.layers == []
     value = sketch.preprocess(EditorData(id="drawing1"))
-    assert value["composite"].shape == (CANVAS_SIZE, CANVAS_SIZE, 4)
+    assert value["composite"].shape == (CANVAS_HEIGHT, CANVAS_WIDTH, 4)
 
 
 def test_7_the_blob_store_keeps_only_composites():

@@ -14,16 +14,17 @@ import pytest
 from PIL import Image
 
 from demo.reading.answer import VIEW_SCALE, read_image
-from demo.reading.canvas import BRUSH_RADIUS, CANVAS_SIZE
+from demo.reading.canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from demo.reading.classifier import DigitClassifier
 from demo.reading.preprocess import to_model_input
-from demo.strokes import DIGIT_STROKES, render_strokes
+from demo.strokes import DIGIT_STROKES, centred, render_strokes
 from tests.support.images import mnist_test_set
 from tests.support.paths import MODEL_PATH
 
 IMAGES = 2000
 ALLOWED_DROP = 0.01  # one accuracy point
-DIGIT_SCALES = (0.25, 0.95)  # a digit's 28x28 frame spans this fraction of the canvas side
+DIGIT_SCALES = (0.25, 0.95)  # a digit's 28x28 frame spans this fraction of the canvas height
+CANVAS = (CANVAS_WIDTH, CANVAS_HEIGHT)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +33,13 @@ def classifier() -> DigitClassifier:
 
 
 def on_canvas(image: np.ndarray, rng: np.random.Generator, transparent: bool) -> np.ndarray:
-    """A 28x28 MNIST digit enlarged onto a CANVAS_SIZE RGBA canvas as black ink."""
-    side = int(rng.uniform(*DIGIT_SCALES) * CANVAS_SIZE)
+    """A 28x28 MNIST digit enlarged onto the app's RGBA canvas as black ink."""
+    side = int(rng.uniform(*DIGIT_SCALES) * CANVAS_HEIGHT)
     enlarged = Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR)
     ink = np.asarray(enlarged) >= 128  # the Sketchpad's strokes are not anti-aliased
-    top, left = rng.integers(0, CANVAS_SIZE - side + 1, size=2)
-    canvas = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8)
+    top = rng.integers(0, CANVAS_HEIGHT - side + 1)
+    left = rng.integers(0, CANVAS_WIDTH - side + 1)
+    canvas = np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH, 4), np.uint8)
     if transparent:  # a layer: black ink, transparent elsewhere
         canvas[top : top + side, left : left + side, 3] = ink * 255
     else:  # the composite: opaque white with black ink
@@ -67,13 +69,13 @@ def test_accuracy_on_canvas_stays_within_a_point_of_mnist(classifier, mnist_dir)
     assert canvas_accuracy >= plain_accuracy - ALLOWED_DROP, (plain_accuracy, canvas_accuracy)
 
 
-@pytest.mark.parametrize("width", [6, 2 * BRUSH_RADIUS, 60], ids=["pen", "brush", "marker"])
+@pytest.mark.parametrize("width", [4, 2 * BRUSH_RADIUS, 45], ids=["pen", "brush", "marker"])
 def test_drawn_digits_are_recognized(classifier, width):
-    """The example strokes, drawn thin, with the app's brush and thick, are read right."""
+    """The example strokes, drawn thin, with the app's brush and thick (a sixth of the
+    digit's height), in the middle of the canvas, are read right."""
     for digit, strokes in DIGIT_STROKES.items():
-        scores, _answer, view = read_image(
-            classifier, np.asarray(render_strokes(strokes, CANVAS_SIZE, width))
-        )
+        drawing = render_strokes(centred(strokes, CANVAS), CANVAS, width)
+        scores, _answer, view = read_image(classifier, np.asarray(drawing))
         assert max(scores, key=scores.get) == digit, (digit, scores)
         size = classifier.contract.image_size
         assert view.shape == (size * VIEW_SCALE, size * VIEW_SCALE)

@@ -14,7 +14,8 @@ and none of them needs Gradio running to do it. Its modules, bottom up:
     files.py       an image file opened for reading: bounded, upright, shrunk
 
     classifier = DigitClassifier.load(Path("demo/model.onnx"))
-    scores, answer, view, table = read_drawing(classifier, canvas)
+    scores, answer, view, table = read_drawing(classifier, canvas)   # the Draw tab
+    scores, answer, view, table = read_photo(classifier, photo)      # the Upload tab
 
 Inside the package, modules import each other relatively, so it works both as
 `reading` (the Space runs `python app.py` in this folder) and as `demo.reading` (the
@@ -27,15 +28,17 @@ from .answer import (
     TOP_CLASSES,
     read_drawing,
     read_image,
+    read_photo,
     reading_of,
 )
-from .canvas import BRUSH_RADIUS, CANVAS_SIZE
+from .canvas import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH
 from .classifier import Contract, DigitClassifier, ModelError, ort_session, softmax
 from .files import MAX_SIDE, ImageTooLarge, open_image
 
 __all__ = [
     "BRUSH_RADIUS",
-    "CANVAS_SIZE",
+    "CANVAS_HEIGHT",
+    "CANVAS_WIDTH",
     "DOT_MESSAGE",
     "EMPTY_MESSAGE",
     "TOP_CLASSES",
@@ -45,6 +48,7 @@ __all__ = [
     "ort_session",
     "read_drawing",
     "read_image",
+    "read_photo",
     "reading_of",
     "open_image",
     "ImageTooLarge",

@@ -2,7 +2,8 @@
 model's view and, for a number, a table of its digits.
 
     scores, answer, view, table = read_drawing(classifier, canvas)   # the Draw tab
-    scores, answer, view = read_image(classifier, photo)             # the Upload tab
+    scores, answer, view, table = read_photo(classifier, photo)      # the Upload tab
+    scores, answer, view = read_image(classifier, photo)             # the same, no table
 
 `scores` are the class probabilities ({"7": 0.98, ...}), or for a number its most
 probable readings ({"2026": 0.93, ...}), or a prompt ("Draw a digit") when there is
@@ -12,11 +13,12 @@ nothing to guess; `view` is the model input enlarged (uint8), or None.
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 from .canvas import BRUSH_RADIUS
 from .classifier import DigitClassifier
 from .number import read_number
-from .preprocess import ink_map, ink_to_model_input, to_model_input
+from .preprocess import ink_map, ink_to_model_input
 
 TOP_CLASSES = 3
 VIEW_SCALE = 10  # "what the model sees": 28x28 shown as 280x280 blocks of pixels
@@ -41,15 +43,28 @@ Answer = tuple[Scores, str, np.ndarray | None]
 DrawingAnswer = tuple[Scores, str, np.ndarray | None, str]
 
 
-def read_image(classifier: DigitClassifier, image: np.ndarray | None) -> Answer:
-    """One digit in a decoded drawing or photo: its scores, the answer, the enlarged input.
+def read_image(classifier: DigitClassifier, image: np.ndarray | Image.Image | None) -> Answer:
+    """A decoded photo or drawing of a digit or a number: its scores, the answer, the view.
 
-    `image` is what preprocess.to_model_input takes; None is an empty canvas, answered
-    with EMPTY_MESSAGE and no view.
+    read_photo() without the table of a number's digits. `image` is what
+    preprocess.ink_map takes; None is an empty canvas, answered with EMPTY_MESSAGE and
+    no view. A single digit is read as one shape, exactly as before numbers were read.
     """
-    contract = classifier.contract
-    x = None if image is None else to_model_input(image, contract.image_size, contract.digit_box)
-    return read_input(classifier, x)
+    return read_photo(classifier, image)[:3]
+
+
+def read_photo(
+    classifier: DigitClassifier, image: np.ndarray | Image.Image | None
+) -> DrawingAnswer:
+    """The Upload tab's reading of a photo or scan: a digit, or a number of up to
+    number.MAX_DIGITS digits, cut and read as the Draw tab reads a drawing.
+
+    Returns what read_drawing() returns. There is no tap to catch in a photo: ink of
+    any size is read. None is an empty canvas (EMPTY_MESSAGE, no view).
+    """
+    if image is None:
+        return *read_input(classifier, None), ""
+    return read_ink(classifier, ink_map(image))
 
 
 def read_input(classifier: DigitClassifier, x: np.ndarray | None) -> Answer:
@@ -77,13 +92,22 @@ def read_drawing(classifier: DigitClassifier, drawing: np.ndarray | None) -> Dra
     ink = ink_map(drawing)
     if too_small_for_a_digit(ink):
         return DOT_MESSAGE, DOT_MESSAGE, None, ""
+    return read_ink(classifier, ink)
+
+
+def read_ink(classifier: DigitClassifier, ink: np.ndarray) -> DrawingAnswer:
+    """An ink map (preprocess.ink_map's) read as a number, or as one digit when it does
+    not read as 2 to number.MAX_DIGITS digits: what read_drawing() returns."""
     contract = classifier.contract
     number = read_number(classifier, ink, TOP_CLASSES)
     if number is None:  # no ink, one digit, or too many pieces for a number
         x = ink_to_model_input(ink, contract.image_size, contract.digit_box)
         return *read_input(classifier, x), ""
     threshold = contract.confidence_threshold
-    sure = bool((number.probabilities.max(axis=1) >= threshold).all())
+    # Sure when the whole reading is as likely as a sure digit: every digit right at
+    # once, the product of the digits' probabilities (a number is cut into digits, and
+    # pieces of a scribble can each look like a digit).
+    sure = next(iter(number.readings.values())) >= threshold
     answer = number_verdict(number.readings, sure)
     table = digit_table(number.probabilities, contract.labels, threshold)
     return number.readings, answer, model_view(number.inputs), table
@@ -117,7 +141,7 @@ def verdict(scores: dict[str, float], threshold: float) -> str:
 
 
 def number_verdict(readings: dict[str, float], sure: bool) -> str:
-    """The answer for a number: sure if every digit is (see verdict); else its two best readings."""
+    """The answer for a number: the best reading if sure; else the two best readings."""
     best, second = list(readings)[:2]
     if sure:
         return f"It's {best}"

@@ -6,8 +6,9 @@
 The 2,000 USPS test digits (envelopes scanned by the US Postal Service; see the data's
 README) reach the demo in the two ways a visitor's digits do:
 
-- drawing: binary black ink on the Sketchpad's white 400 px canvas, at a random size
-  (120-320 px) and place, as the Sketchpad's composite delivers it;
+- drawing: binary black ink on a white 400 px square, at a random size (120-320 px)
+  and place, as the Sketchpad's composite delivers it (the reading ignores the paper
+  around the ink, so the page's 600x300 canvas would read the same);
 - scan: dark grey ink on white paper with a margin, 48-128 px, saved as a PNG and opened
   the way the Upload tab's gr.Image(image_mode="RGBA") opens a file.
 
@@ -35,13 +36,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from demo.reading import CANVAS_SIZE, DigitClassifier
+from demo.reading import DigitClassifier
 from demo.reading.preprocess import to_model_input
 from lenet.calibration import expected_calibration_error
 
 from .paths import REPO
 
 DEFAULT_USPS = REPO.parent / "shared" / "handwriting" / "usps-test.txt.gz"
+DRAWN_CANVAS = 400  # px, square
 DRAWN_SIDES = (120, 320)  # px
 SCAN_SIDES = (48, 128)  # px
 LOW_RES = 10  # px
@@ -62,8 +64,8 @@ def drawing(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     side = int(rng.integers(DRAWN_SIDES[0], DRAWN_SIDES[1] + 1))
     grey = Image.fromarray((ink * 255).astype(np.uint8))
     binary = np.asarray(grey.resize((side, side), Image.Resampling.BILINEAR)) >= 128
-    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    top, left = rng.integers(0, CANVAS_SIZE - side + 1, size=2)
+    canvas = np.full((DRAWN_CANVAS, DRAWN_CANVAS, 4), 255, np.uint8)
+    top, left = rng.integers(0, DRAWN_CANVAS - side + 1, size=2)
     canvas[top : top + side, left : left + side, :3][binary] = 0
     return canvas
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Browser, CDPSession, Page, expect
 
-from demo.strokes import DIGIT_STROKES
+from demo.strokes import DIGIT_STROKES, centred
 
 from .paths import REPO, SCREENSHOT_DIR
 
@@ -37,7 +37,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 1000}}
 AXE_JS = REPO / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("critical", "serious")
 
-# The drawable square in page pixels: the PixiJS image container's bounds are relative
+# The drawing area in page pixels: the PixiJS image container's bounds are relative
 # to the editor's canvas element.
 DRAWABLE_SQUARE_JS = """() => {
   const bounds = window.editor.image_container.getBounds();
@@ -73,7 +73,15 @@ def open_page(browser: Browser, app_url: str, **context: object) -> Iterator[Pag
 
 
 def drawable_square(page: Page) -> Box:
+    """The drawing area (the whole canvas: a square before issue 19, now a strip) as
+    (left, top, width, height) in page pixels."""
     return tuple(page.evaluate(DRAWABLE_SQUARE_JS))
+
+
+def on_page(page: Page, x: float, y: float) -> tuple[float, float]:
+    """A point in normalised canvas coordinates (0..1 across and down) in page pixels."""
+    left, top, width, height = drawable_square(page)
+    return left + x * width, top + y * height
 
 
 def expect_brush_selected(page: Page) -> None:
@@ -97,13 +105,14 @@ def expect_prediction(page: Page, text: str) -> None:
 
 
 def stroke_points(page: Page, digit: str, step: int = 1) -> list[list[tuple[float, float]]]:
-    """The digit's strokes (demo.strokes.DIGIT_STROKES) in page pixels, every `step`-th
-    point of each (and its last), for slow devices."""
-    left, top, width, height = drawable_square(page)
+    """The digit's strokes (demo.strokes.DIGIT_STROKES) in page pixels, drawn in the middle
+    of the drawing area as tall as it is, every `step`-th point of each (and its last),
+    for slow devices."""
+    _, _, width, height = drawable_square(page)
     strokes = []
-    for stroke in DIGIT_STROKES[digit]:
+    for stroke in centred(DIGIT_STROKES[digit], (round(width), round(height))):
         kept = stroke[::step] if (len(stroke) - 1) % step == 0 else [*stroke[::step], stroke[-1]]
-        strokes.append([(left + x * width, top + y * height) for x, y in kept])
+        strokes.append([on_page(page, x, y) for x, y in kept])
     return strokes
 
 

@@ -1,13 +1,13 @@
 """Digits drawn with a pen by 30 people, drawn again the way the page draws them, and read.
 
     digits = load_pen(DEFAULT_PEN)                                 # 7,494 PenDigit
-    canvas = draw_on_canvas(place(digit.strokes, rng), CANVAS_SIZE, BRUSH_WIDTH)
+    canvas = draw_on_canvas(place(digit.strokes, rng))             # the app's canvas and brush
     result = read_pen(classifier, digits)                          # through read_drawing
 
 The digits are the UCI pen-based set's 30 training writers (see the data's README): pen
 trajectories, sampled every 100 ms, y up. A visitor draws on the Sketchpad with the
 app's brush; so each digit is placed at a random size (its ink spanning a third to four
-fifths of the canvas) and place, its strokes drawn as polylines with the brush's width,
+fifths of the canvas's height) and place, its strokes drawn as polylines with the brush's width,
 round caps and joins, black on white, no anti-aliasing (demo/strokes.py's
 render_strokes), and the canvas goes through the Draw tab's own code (read_drawing), as
 `/predict` runs it. A digit that the Draw tab reads as a number (its strokes cut into
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demo.reading import BRUSH_RADIUS, CANVAS_SIZE, DigitClassifier, read_drawing
+from demo.reading import BRUSH_RADIUS, CANVAS_HEIGHT, CANVAS_WIDTH, DigitClassifier, read_drawing
 from demo.strokes import render_strokes
 from lenet.calibration import expected_calibration_error
 
@@ -35,7 +35,8 @@ from .paths import REPO
 
 DEFAULT_PEN = REPO.parent / "shared" / "handwriting" / "pen-digits-30-writers.unipen.gz"
 BRUSH_WIDTH = 2 * BRUSH_RADIUS  # px: the Sketchpad draws strokes twice the radius wide
-SIDES = (1 / 3, 4 / 5)  # of the canvas: the span of a digit's ink
+CANVAS = (CANVAS_WIDTH, CANVAS_HEIGHT)  # px
+SIDES = (1 / 3, 4 / 5)  # of the canvas's height: the span of a digit's ink
 LABELS = tuple(str(d) for d in range(10))
 
 
@@ -79,31 +80,36 @@ def load_pen(path: Path) -> list[PenDigit]:
 def place(
     strokes: list[np.ndarray],
     rng: np.random.Generator,
-    canvas: int = CANVAS_SIZE,
+    canvas: tuple[int, int] = CANVAS,
     width: int = BRUSH_WIDTH,
     sides: tuple[float, float] = SIDES,
 ) -> list[np.ndarray]:
-    """Pen strokes in canvas pixels (y down), at a random size and place on the canvas.
+    """Pen strokes in canvas pixels (y down), at a random size and place on the canvas
+    (width, height).
 
     The digit keeps its proportions; its ink (the strokes plus the brush's width) spans
-    a random share `sides` of the canvas along its longer side.
+    a random share `sides` of the canvas's height along its longer side.
     """
     points = np.concatenate(strokes)
     low, high = points.min(0), points.max(0)
-    side = rng.uniform(*sides) * canvas
+    side = rng.uniform(*sides) * min(canvas)
     scale = (side - width) / max(float((high - low).max()), 1.0)
     size = (high - low) * scale + width  # the ink's width and height
-    left = rng.uniform(0, canvas - size[0]) + width / 2
-    top = rng.uniform(0, canvas - size[1]) + width / 2
+    left = rng.uniform(0, canvas[0] - size[0]) + width / 2
+    top = rng.uniform(0, canvas[1] - size[1]) + width / 2
     return [
         np.stack([left + (s[:, 0] - low[0]) * scale, top + (high[1] - s[:, 1]) * scale], 1)
         for s in strokes
     ]
 
 
-def draw_on_canvas(strokes: list[np.ndarray], canvas: int = CANVAS_SIZE, width: int = BRUSH_WIDTH):
-    """Strokes in canvas pixels drawn as the Sketchpad's composite: RGBA uint8, black on white."""
-    grey = np.asarray(render_strokes([(s / canvas).tolist() for s in strokes], canvas, width))
+def draw_on_canvas(
+    strokes: list[np.ndarray], canvas: tuple[int, int] = CANVAS, width: int = BRUSH_WIDTH
+) -> np.ndarray:
+    """Strokes in canvas pixels drawn as the Sketchpad's composite on a (width, height)
+    canvas: RGBA uint8, black on white."""
+    normalised = [(s / np.array(canvas, dtype=np.float64)).tolist() for s in strokes]
+    grey = np.asarray(render_strokes(normalised, canvas, width))
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 

@@ -18,10 +18,13 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from demo.reading import CANVAS_SIZE, DigitClassifier
+from demo.reading import CANVAS_HEIGHT, CANVAS_WIDTH, DigitClassifier
 from demo.reading.preprocess import to_model_input
 
-DIGIT_SIDE = int(0.6 * CANVAS_SIZE)  # the 28x28 frame drawn 240 px wide: 8.6 px per MNIST px
+# The 28x28 frame drawn 240 px wide (8.6 px per MNIST px; its 20 px box 171 px), on the
+# canvas's 300 px height; and small, a third of that.
+DIGIT_SIDE = 240
+SMALL_SIDE = 133
 MAX_ROTATION = 15.0  # degrees
 TARGET_DROP = 0.015  # no condition may lose more than 1.5 points against plain MNIST
 PLAIN = "plain MNIST (28x28)"
@@ -43,10 +46,11 @@ def draw(
     """
     ink = drawn_ink(digit, side, stroke, rotation)
     if corner:
-        top, left = rng.choice([0, CANVAS_SIZE - side], size=2)
+        top = rng.choice([0, CANVAS_HEIGHT - side])
+        left = rng.choice([0, CANVAS_WIDTH - side])
     else:
-        top, left = (CANVAS_SIZE - side) // 2, (CANVAS_SIZE - side) // 2
-    canvas = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
+        top, left = (CANVAS_HEIGHT - side) // 2, (CANVAS_WIDTH - side) // 2
+    canvas = np.full((CANVAS_HEIGHT, CANVAS_WIDTH, 4), 255, np.uint8)
     canvas[top : top + side, left : left + side, :3][ink] = 0
     return canvas
 
@@ -77,7 +81,7 @@ CONDITIONS: dict[str, Condition] = {
     f"rotated up to {MAX_ROTATION:g} deg": lambda d, rng: draw(
         d, rng, rotation=rng.uniform(-MAX_ROTATION, MAX_ROTATION)
     ),
-    "small, in a corner": lambda d, rng: draw(d, rng, side=CANVAS_SIZE // 3, corner=True),
+    "small, in a corner": lambda d, rng: draw(d, rng, side=SMALL_SIDE, corner=True),
 }
 # Harsher than drawing: erosion breaks MNIST's thinnest strokes apart, and dilation
 # closes its small loops, which a person drawing with a wide brush draws larger.

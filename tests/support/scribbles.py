@@ -4,7 +4,7 @@
     confident_rate(classifier, drawings)["all"]        # (share answered with confidence, digits)
 
 Draws shapes that are not digits the way a visitor would on the Sketchpad (black
-strokes of the brush's width on the white 400 px canvas, at a random size, place,
+strokes of the brush's width or wider on a white 400 px square, at a random size, place,
 slant and proportion, each vertex jittered by hand): the letters X, A, M, W, the sign
 #, a spiral, a smiley, random smooth strokes and a filled blob. Shapes that are digits
 in disguise (O, I, S, Z, l) are left out. Each goes through the reading core, and
@@ -27,10 +27,11 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from demo.reading import CANVAS_SIZE, DigitClassifier, read_drawing
+from demo.reading import DigitClassifier, read_drawing
 from demo.reading.preprocess import to_model_input
 
-PEN_WIDTHS = (12, 30)  # px; 30 is the app's brush
+CANVAS = 400  # px, square: the reading ignores the paper around the ink
+PEN_WIDTHS = (12, 30)  # px; the app's brush is 14 px, the brush before it 30 px
 SIZES = (120, 320)  # px, the longer side of the shape
 JITTER = 0.06  # each corner (or curve) moves by up to 6% of the shape's size
 MAX_CORNERS = 6  # strokes with more points than this are curves
@@ -125,8 +126,8 @@ def draw(kind: str, rng: np.random.Generator) -> np.ndarray:
     aspect = math.exp(rng.uniform(-0.3, 0.3))
     width, height = size * min(1.0, aspect), size * min(1.0, 1 / aspect)
     slant = math.radians(rng.uniform(-MAX_SLANT, MAX_SLANT))
-    left = rng.uniform(0, CANVAS_SIZE - width)
-    top = rng.uniform(0, CANVAS_SIZE - height)
+    left = rng.uniform(0, CANVAS - width)
+    top = rng.uniform(0, CANVAS - height)
     pen = int(rng.integers(PEN_WIDTHS[0], PEN_WIDTHS[1] + 1))
 
     def place(point: tuple[float, float], jitter: np.ndarray) -> tuple[float, float]:
@@ -134,7 +135,7 @@ def draw(kind: str, rng: np.random.Generator) -> np.ndarray:
         x += (0.5 - y) * math.tan(slant)
         return left + x * width, top + y * height
 
-    image = Image.new("RGBA", (CANVAS_SIZE, CANVAS_SIZE), "white")
+    image = Image.new("RGBA", (CANVAS, CANVAS), "white")
     pen_down = ImageDraw.Draw(image)
     for stroke in strokes:
         # A hand moves each corner of a letter a little; a curve moves as a whole.
