@@ -31,6 +31,10 @@ MIN_CONTRAST = 0.2
 # of how MNIST digits look.
 NOISE_SIGMAS = 3.0
 MAD_TO_SIGMA = 1.4826  # standard deviation of normal noise per median absolute deviation
+# In an image with noise (a photo, a scan), ink under this share of the contrast is
+# zeroed too: a 12-megapixel photo has specks past any few sigmas of its noise, and one
+# faint speck in a corner would stretch the bounding box to the whole page.
+FAINT_IN_NOISE = 0.1
 
 # Stroke width is measured and corrected at this multiple of the digit box (4 x 20 =
 # 80 px): fine enough that one 3x3 filter pass changes the final width by only half a
@@ -94,7 +98,10 @@ def ink_map(image: np.ndarray | Image.Image) -> np.ndarray:
     contrast = float(ink.max())
     if contrast < MIN_CONTRAST or contrast <= noise:
         return np.zeros(ink.shape, dtype=np.float32)
-    return np.clip((ink - noise) / (contrast - noise), 0.0, 1.0).astype(np.float32)
+    ink = np.clip((ink - noise) / (contrast - noise), 0.0, 1.0).astype(np.float32)
+    if noise > 0:
+        ink[ink < FAINT_IN_NOISE] = 0.0
+    return ink
 
 
 def stroke_width(ink: np.ndarray) -> float:
