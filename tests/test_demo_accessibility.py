@@ -55,7 +55,7 @@ def test_axe_finds_no_critical_or_serious_violations(browser, app_url, devices, 
 def test_the_page_names_its_parts(browser, app_url):
     with open_page(browser, app_url) as page:
         expect(page.get_by_role("heading", level=1)).to_have_text("Draw a digit or a number")
-        expect(page.get_by_role("img", name="Drawing square")).to_have_count(1)
+        expect(page.get_by_role("img", name="Drawing area")).to_have_count(1)
         for digit in "2358":
             expect(page.get_by_role("button", name=f"Example {digit}")).to_have_count(1)
         # Screen readers hear each new answer: the answer is a live region.

@@ -210,12 +210,6 @@ def test_a_number_is_sure_only_when_every_digit_is():
     assert number_verdict(readings, sure=False) == "Not sure. Probably 2026; could be 2028"
 
 
-@pytest.mark.xfail(
-    reason="cutting through ink can read a scribble more as a sure number than as one shape "
-    "(an A as 14, a spiral as 61: 11 of 72 against 10 with issue 18's e3 run and with the "
-    "model before it; final-s1 passes): issue 19, open",
-    strict=False,
-)
 def test_scribbles_get_no_more_confident_answers_than_as_one_shape(classifier):
     """Pieces of a scribble can each look like a digit (an X cut at its crossing is two
     halves): a number is sure only when its cutting is clear and every digit sure."""
