@@ -56,7 +56,8 @@ ELASTIC_GRID = 3  # a smooth displacement field drawn on a 3x3 grid over the dig
 ELASTIC_SHARE = 0.05  # its standard deviation, as a share of the digit's height
 # Pen widths in pixels of the 28x28 field. The demo thickens or thins a drawing's
 # strokes into MNIST's band, 1.25-2.95 px (demo/reading/preprocess.py); the app's 30 px
-# brush on a digit a third to four fifths of its 400 px canvas comes out at 1.9-2.95 px.
+# brush on a digit a third to four fifths of its 400 px canvas came out at 1.9-2.95 px;
+# the 14 px brush on a digit 100-240 px tall on the 600x300 strip comes out at 1.25-2.8.
 PEN_WIDTHS = (1.3, 3.0)
 SUPERSAMPLE = 4  # strokes are inked at 4x and averaged down, as the demo's 80 px work scale
 SAMPLES = 12  # points set per segment: a segment is at most a few fine pixels long

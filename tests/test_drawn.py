@@ -13,7 +13,7 @@ from lenet.contract import DIGIT_BOX, IMAGE_SIZE
 # isort: split
 from demo.reading.preprocess import to_model_input
 
-BRUSH = 30  # px, the app's brush on its 400 px canvas
+BRUSH = 30  # px, the brush of the 400 px canvas the page had before issue 19
 CANVAS = 400
 
 

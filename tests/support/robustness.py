@@ -77,7 +77,7 @@ Condition = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 CONDITIONS: dict[str, Condition] = {
     "drawn, centred (16 px strokes)": lambda d, rng: draw(d, rng),
     "thin pen (eroded 3 px: 10 px)": lambda d, rng: draw(d, rng, stroke=-3),
-    "app's brush (dilated 7 px: 30 px)": lambda d, rng: draw(d, rng, stroke=7),
+    "thick brush (dilated 7 px: 30 px)": lambda d, rng: draw(d, rng, stroke=7),
     f"rotated up to {MAX_ROTATION:g} deg": lambda d, rng: draw(
         d, rng, rotation=rng.uniform(-MAX_ROTATION, MAX_ROTATION)
     ),
