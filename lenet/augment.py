@@ -58,20 +58,9 @@ def _warp_grid(images: torch.Tensor) -> torch.Tensor:
     """The sampling grid (N, H, W, 2) of a rotation, shear, anisotropic scale and elastic field."""
     n, _, height, width = images.shape
     device = images.device
-    angle = _uniform(n, MAX_ROTATION_DEGREES, device) * (math.pi / 180)
-    shear = _uniform(n, MAX_SHEAR, device)
-    log_aspect = _uniform(n, MAX_LOG_ASPECT, device)
-    sx, sy = torch.exp(log_aspect / 2), torch.exp(-log_aspect / 2)
-    # The forward transform is rotate(shear(scale(p))); affine_grid wants its inverse,
-    # mapping output coordinates back to input ones.
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    forward = torch.stack(
-        [
-            torch.stack([cos * sx, (cos * shear - sin) * sy], 1),
-            torch.stack([sin * sx, (sin * shear + cos) * sy], 1),
-        ],
-        1,
-    )  # (N, 2, 2)
+    # affine_grid wants the inverse of the forward transform, mapping output coordinates
+    # back to input ones.
+    forward = random_affine(n, MAX_ROTATION_DEGREES, MAX_SHEAR, MAX_LOG_ASPECT, device)
     theta = torch.cat([_inverse(forward), torch.zeros(n, 2, 1, device=device)], 2)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
 
@@ -84,6 +73,27 @@ def _warp_grid(images: torch.Tensor) -> torch.Tensor:
     size[:, 1] = height
     field = field * ELASTIC_PIXELS * 2 / size
     return grid + field.permute(0, 2, 3, 1)
+
+
+def random_affine(
+    n: int, degrees: float, shear: float, log_aspect: float, device: torch.device
+) -> torch.Tensor:
+    """n random (2, 2) matrices rotate(shear(scale(p))): a rotation of up to `degrees`
+    either way, a shear x += s * y with |s| up to `shear`, and width and height scaled
+    apart by up to exp(`log_aspect`). Drawn in that order (lenet/drawn.py distorts
+    strokes with the same kind of matrix)."""
+    angle = _uniform(n, degrees, device) * (math.pi / 180)
+    s = _uniform(n, shear, device)
+    aspect = _uniform(n, log_aspect, device)
+    sx, sy = torch.exp(aspect / 2), torch.exp(-aspect / 2)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    return torch.stack(
+        [
+            torch.stack([cos * sx, (cos * s - sin) * sy], 1),
+            torch.stack([sin * sx, (sin * s + cos) * sy], 1),
+        ],
+        1,
+    )
 
 
 def _inverse(matrices: torch.Tensor) -> torch.Tensor:

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lenet.augment import random_affine
 from lenet.contract import DIGIT_BOX, IMAGE_SIZE
 
 Stroke = np.ndarray  # (n, 2) float: x right, y down, the digit in about [0, 1]^2
@@ -376,19 +377,8 @@ def draw(points: torch.Tensor) -> torch.Tensor:
 def _distort(points: torch.Tensor) -> torch.Tensor:
     """Each digit's points (N, P, 2) slanted, rotated, stretched and smoothly wobbled."""
     n, device = points.shape[0], points.device
-    angle = _uniform(n, MAX_ROTATION_DEGREES, device) * (math.pi / 180)
-    shear = _uniform(n, MAX_SHEAR, device)
-    log_aspect = _uniform(n, MAX_LOG_ASPECT, device)
-    sx, sy = torch.exp(log_aspect / 2), torch.exp(-log_aspect / 2)
-    cos, sin = torch.cos(angle), torch.sin(angle)
     # rotate(shear(scale(p))), as lenet/augment.py warps pixels
-    matrix = torch.stack(
-        [
-            torch.stack([cos * sx, (cos * shear - sin) * sy], 1),
-            torch.stack([sin * sx, (sin * shear + cos) * sy], 1),
-        ],
-        1,
-    )  # (N, 2, 2)
+    matrix = random_affine(n, MAX_ROTATION_DEGREES, MAX_SHEAR, MAX_LOG_ASPECT, device)
     centred = points - 0.5
     moved = centred @ matrix.transpose(1, 2)
     # The elastic field, sampled at each point: grid_sample reads the field at (x, y) in
@@ -470,8 +460,3 @@ def _mass_offset(grid: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     y = (image.sum(2) * coords).sum(1) / mass
     centre = IMAGE_SIZE / 2 * SUPERSAMPLE + (SUPERSAMPLE - 1) / 2
     return (centre - torch.stack([x, y], 1)).round().unsqueeze(1)
-
-
-def _uniform(n: int, limit: float, device: torch.device) -> torch.Tensor:
-    """n values drawn uniformly from [-limit, limit]."""
-    return (torch.rand(n, device=device) * 2 - 1) * limit

@@ -20,7 +20,13 @@ import pytest
 from playwright.sync_api import Page
 
 from demo.reading import EMPTY_MESSAGE, DigitClassifier, read_drawing
-from tests.support.page import drawable_square, expect_brush_selected, open_page, touch
+from tests.support.page import (
+    drawable_square,
+    expect_brush_selected,
+    mouse_strokes,
+    open_page,
+    touch,
+)
 from tests.support.paths import MODEL_PATH, SCREENSHOT_DIR
 from tests.support.pen import CANVAS, DEFAULT_PEN, PenDigit, draw_on_canvas, load_pen, place
 
@@ -96,12 +102,7 @@ def test_pen_digits_replayed_with_the_mouse_are_read(browser, app_url, sample, c
     with open_page(browser, app_url) as page:
         for n, (digit, strokes) in enumerate(sample):
             expect_brush_selected(page)
-            for points in on_page(page, strokes):
-                page.mouse.move(*points[0])
-                page.mouse.down()
-                for point in points[1:]:
-                    page.mouse.move(*point)
-                page.mouse.up()
+            mouse_strokes(page, on_page(page, strokes))
             read = settled_reading(page)
             page_right += read == str(digit.label)
             agree += read == offline_reading(classifier, strokes)

@@ -119,7 +119,12 @@ def stroke_points(page: Page, digit: str, step: int = 1) -> list[list[tuple[floa
 def draw(page: Page, digit: str) -> None:
     """Draw the digit with the mouse, point by point with the button down."""
     expect_brush_selected(page)
-    for points in stroke_points(page, digit):
+    mouse_strokes(page, stroke_points(page, digit))
+
+
+def mouse_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Each stroke (points in page coordinates) drawn with the mouse button down."""
+    for points in strokes:
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
